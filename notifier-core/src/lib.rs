@@ -1,0 +1,19 @@
+//! Runtime of the Chaos Toolkit notifier.
+//!
+//! Data flows one way: an [`Event`] and its payload become one [`Envelope`] (one
+//! timestamp for every channel), the dispatcher walks the channel table in file order,
+//! filters each channel with its [`EventSet`], and hands the envelope to the HTTP
+//! transport or to a plugin function.
+//!
+//! Without the `http` feature this crate only holds the data types shared with the
+//! settings compiler and the generated code (events, envelopes, channel definitions),
+//! which keeps the HTTP stack out of the proc-macro's dependency tree.
+
+#![warn(missing_docs)]
+
+pub mod envelope;
+pub mod event;
+pub mod wire;
+
+pub use envelope::{Envelope, error_value, exception, exception_text};
+pub use event::{Event, EventSet, Phase, UnknownEvent};
