@@ -10,6 +10,7 @@
 //! (converting one gives `null`), so a NaN in a payload becomes `null` instead of
 //! dropping the whole notification as the reference does.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -56,6 +57,12 @@ impl Formatter for PythonFormatter {
         self.write_f64(w, f64::from(value))
     }
 
+    /// Numbers kept as text (serde_json's `arbitrary_precision`) are written the way Python
+    /// re-encodes what `json.loads` made of them: see [`python_number_text`].
+    fn write_number_str<W: ?Sized + Write>(&mut self, w: &mut W, value: &str) -> io::Result<()> {
+        w.write_all(python_number_text(value).as_bytes())
+    }
+
     fn write_string_fragment<W: ?Sized + Write>(
         &mut self,
         w: &mut W,
@@ -95,6 +102,27 @@ impl Formatter for PythonFormatter {
             CharEscape::AsciiControl(byte) => return write!(w, "\\u{:04x}", byte),
         };
         w.write_all(s)
+    }
+}
+
+/// The JSON number `text` as Python writes it back after `json.loads`: a number with a
+/// fraction or an exponent is a float (`1E+2` → `100.0`, `1e16` → `1e+16`), anything else
+/// an exact integer of any size, where `-0` becomes `0`. A float that overflows to
+/// infinity becomes `null`, like every non-finite float here.
+///
+/// Only reached when serde_json keeps numbers as text (its `arbitrary_precision`
+/// feature); without it, integers beyond 64 bits and `-0` are already floats by the time
+/// they get here.
+pub fn python_number_text(text: &str) -> Cow<'_, str> {
+    if text.contains(['.', 'e', 'E']) {
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Cow::Owned(python_float_repr(f)),
+            _ => Cow::Borrowed("null"),
+        }
+    } else if text.trim_start_matches('-').bytes().all(|b| b == b'0') {
+        Cow::Borrowed("0")
+    } else {
+        Cow::Borrowed(text)
     }
 }
 
@@ -165,7 +193,7 @@ mod tests {
             (1795561504.49494, "1795561504.49494"),
             (1e100, "1e+100"),
             (-3.25e-10, "-3.25e-10"),
-            (0.010638475418090820, "0.01063847541809082"),
+            (0.01063847541809082, "0.01063847541809082"),
         ];
         for (v, want) in cases {
             assert_eq!(python_float_repr(v), want, "{v:e}");
@@ -180,6 +208,35 @@ mod tests {
             got,
             r#"{"b": [1, 2.0, "x"], "a": {"k": null, "t": true}, "s": "Caf\u00e9 \u2615 \ud83d\ude00\u007f\n\"/"}"#
         );
+    }
+
+    #[test]
+    fn number_text_is_normalised_like_python() {
+        // What CPython 3.12 prints for `json.dumps(json.loads(text))`, except the
+        // overflow, which Python cannot send at all.
+        let cases = [
+            ("0", "0"),
+            ("-0", "0"),
+            ("-1", "-1"),
+            ("18446744073709551616", "18446744073709551616"),
+            ("-9223372036854775809", "-9223372036854775809"),
+            (
+                "123456789012345678901234567890",
+                "123456789012345678901234567890",
+            ),
+            ("-0.0", "-0.0"),
+            ("2.0", "2.0"),
+            ("1E+2", "100.0"),
+            ("1e16", "1e+16"),
+            ("0.00001", "1e-05"),
+            ("9007199254740993.0", "9007199254740992.0"),
+            ("1e400", "null"),
+        ];
+        for (text, want) in cases {
+            let mut out = Vec::new();
+            PythonFormatter.write_number_str(&mut out, text).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{text}");
+        }
     }
 
     #[test]
