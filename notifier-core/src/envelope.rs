@@ -35,12 +35,7 @@ impl Envelope {
 
     /// An envelope with an explicit timestamp (tests, replays).
     pub fn at(event: Event, payload: Value, error: Option<Value>, ts: f64) -> Envelope {
-        Envelope {
-            event,
-            payload,
-            ts,
-            error: error.filter(is_truthy),
-        }
+        Envelope { event, payload, ts, error: error.filter(is_truthy) }
     }
 
     /// The event name (`name` key).
@@ -81,9 +76,7 @@ impl Serialize for Envelope {
 /// The current time as Unix epoch seconds with microsecond resolution, like Python's
 /// `datetime.now(UTC).timestamp()`.
 pub fn now_ts() -> f64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     since.as_secs() as f64 + f64::from(since.subsec_micros()) / 1e6
 }
 
@@ -133,12 +126,7 @@ mod tests {
             String::from_utf8(e.to_wire_json()).unwrap(),
             r#"{"name": "run-started", "payload": {"title": "t"}, "phase": "run", "ts": 1.5}"#
         );
-        let e = Envelope::at(
-            Event::ValidateFailed,
-            Value::Null,
-            Some(exception("E", "it's \"q\"")),
-            2.0,
-        );
+        let e = Envelope::at(Event::ValidateFailed, Value::Null, Some(exception("E", "it's \"q\"")), 2.0);
         assert_eq!(
             String::from_utf8(e.to_wire_json()).unwrap(),
             r#"{"name": "validate-failed", "payload": null, "phase": "validate", "ts": 2.0, "error": "An exception was raised: E('it's \"q\"')"}"#
@@ -147,24 +135,10 @@ mod tests {
 
     #[test]
     fn falsy_errors_are_dropped_like_the_reference() {
-        for falsy in [
-            json!(null),
-            json!(""),
-            json!(0),
-            json!(false),
-            json!([]),
-            json!({}),
-        ] {
-            assert_eq!(
-                Envelope::new(Event::InitStarted, Value::Null, Some(falsy)).error,
-                None
-            );
+        for falsy in [json!(null), json!(""), json!(0), json!(false), json!([]), json!({})] {
+            assert_eq!(Envelope::new(Event::InitStarted, Value::Null, Some(falsy)).error, None);
         }
-        assert!(
-            Envelope::new(Event::InitStarted, Value::Null, Some(json!({"code": 1})))
-                .error
-                .is_some()
-        );
+        assert!(Envelope::new(Event::InitStarted, Value::Null, Some(json!({"code": 1}))).error.is_some());
     }
 
     #[test]
@@ -174,9 +148,7 @@ mod tests {
         struct InvalidExperiment;
         assert_eq!(
             error_value(&InvalidExperiment),
-            json!(
-                "An exception was raised: InvalidExperiment('experiment requires a description')"
-            )
+            json!("An exception was raised: InvalidExperiment('experiment requires a description')")
         );
     }
 

@@ -255,10 +255,7 @@ mod tests {
         const S: EventSet = EventSet::of(&[Event::RunFailed, Event::RunDeviated]);
         assert!(S.contains(Event::RunFailed));
         assert!(!S.contains(Event::RunStarted));
-        assert_eq!(
-            S.iter().collect::<Vec<_>>(),
-            [Event::RunFailed, Event::RunDeviated]
-        );
+        assert_eq!(S.iter().collect::<Vec<_>>(), [Event::RunFailed, Event::RunDeviated]);
         assert_eq!(format!("{S:?}"), r#"{"run-failed", "run-deviated"}"#);
         assert_eq!(EventSet::from_bits(u16::MAX), EventSet::ALL);
     }

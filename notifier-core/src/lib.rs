@@ -6,14 +6,23 @@
 //! transport or to a plugin function.
 //!
 //! Without the `http` feature this crate only holds the data types shared with the
-//! settings compiler and the generated code (events, envelopes, channel definitions),
-//! which keeps the HTTP stack out of the proc-macro's dependency tree.
+//! settings compiler and the generated code (events, envelopes, channel definitions,
+//! templates), which keeps the HTTP stack out of the proc-macro's dependency tree.
 
 #![warn(missing_docs)]
 
+pub mod channel;
 pub mod envelope;
 pub mod event;
+pub mod plugin;
+pub mod plugins;
+pub mod redact;
+pub mod template;
 pub mod wire;
 
+pub use channel::{ChannelDef, ChannelKind, HttpDef, Origin, PluginDef, Str};
 pub use envelope::{Envelope, error_value, exception, exception_text};
 pub use event::{Event, EventSet, Phase, UnknownEvent};
+pub use plugin::{PluginConfig, PluginError, PluginFn};
+pub use redact::Secret;
+pub use template::{Segment, Template};

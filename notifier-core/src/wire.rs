@@ -24,10 +24,7 @@ pub fn to_python_json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
 }
 
 /// Writes `value` as Python's `json.dumps` would.
-pub fn write_python_json<W: Write, T: Serialize + ?Sized>(
-    writer: W,
-    value: &T,
-) -> Result<(), serde_json::Error> {
+pub fn write_python_json<W: Write, T: Serialize + ?Sized>(writer: W, value: &T) -> Result<(), serde_json::Error> {
     let mut ser = Serializer::with_formatter(writer, PythonFormatter);
     value.serialize(&mut ser)
 }
@@ -63,11 +60,7 @@ impl Formatter for PythonFormatter {
         w.write_all(python_number_text(value).as_bytes())
     }
 
-    fn write_string_fragment<W: ?Sized + Write>(
-        &mut self,
-        w: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
+    fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
         // serde_json has already escaped quotes, backslashes and C0 controls; what is
         // left to do is Python's ensure_ascii: DEL and everything non-ASCII.
         let mut start = 0;
@@ -85,11 +78,7 @@ impl Formatter for PythonFormatter {
         w.write_all(&fragment.as_bytes()[start..])
     }
 
-    fn write_char_escape<W: ?Sized + Write>(
-        &mut self,
-        w: &mut W,
-        escape: CharEscape,
-    ) -> io::Result<()> {
+    fn write_char_escape<W: ?Sized + Write>(&mut self, w: &mut W, escape: CharEscape) -> io::Result<()> {
         let s: &[u8] = match escape {
             CharEscape::Quote => b"\\\"",
             CharEscape::ReverseSolidus => b"\\\\",
@@ -159,11 +148,7 @@ pub fn python_float_repr(value: f64) -> String {
         format!("{sign}{body}")
     } else {
         let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
+        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
         let esign = if exp < 0 { '-' } else { '+' };
         format!("{sign}{first}{frac}e{esign}{:02}", exp.abs())
     }
@@ -202,7 +187,8 @@ mod tests {
 
     #[test]
     fn separators_and_ascii_escapes_match_python() {
-        let v = json!({"b": [1, 2.0, "x"], "a": {"k": null, "t": true}, "s": "Caf\u{e9} \u{2615} \u{1F600}\u{7f}\n\"/"});
+        let v =
+            json!({"b": [1, 2.0, "x"], "a": {"k": null, "t": true}, "s": "Caf\u{e9} \u{2615} \u{1F600}\u{7f}\n\"/"});
         let got = String::from_utf8(to_python_json(&v)).unwrap();
         assert_eq!(
             got,
@@ -220,10 +206,7 @@ mod tests {
             ("-1", "-1"),
             ("18446744073709551616", "18446744073709551616"),
             ("-9223372036854775809", "-9223372036854775809"),
-            (
-                "123456789012345678901234567890",
-                "123456789012345678901234567890",
-            ),
+            ("123456789012345678901234567890", "123456789012345678901234567890"),
             ("-0.0", "-0.0"),
             ("2.0", "2.0"),
             ("1E+2", "100.0"),

@@ -1,1 +1,30 @@
-//! Settings compiler.
+//! The settings compiler of the Chaos Toolkit notifier.
+//!
+//! One front end serves the `settings!` macro, `notifier check`, `notifier codegen` and
+//! the run-time loader, so all of them accept and reject exactly the same files with
+//! exactly the same messages. Each arrow of the pipeline is one module:
+//!
+//! ```text
+//! bytes ──source──▶ text ──yaml──▶ located tree ──located──▶ JSON + positions
+//!   ──checks + schema──▶ diagnostics ──model (serde)──▶ Settings ──ir──▶ ChannelTable
+//!   ──codegen──▶ Rust tokens            (or ChannelTable::to_defs ──▶ run-time table)
+//! ```
+
+#![warn(missing_docs)]
+
+mod checks;
+pub mod compile;
+pub mod diagnostic;
+pub mod ir;
+pub mod located;
+pub mod model;
+pub mod schema;
+pub mod source;
+pub mod suggest;
+pub mod yaml;
+
+pub use compile::{Compiled, compile, compile_file};
+pub use diagnostic::{Diagnostic, Severity};
+pub use ir::{ChannelIr, ChannelTable, IrKind, UnresolvedPlugin};
+pub use schema::{settings_schema, settings_schema_text};
+pub use source::{ReadError, SourceFile};

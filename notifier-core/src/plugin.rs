@@ -1,0 +1,84 @@
+//! Plugin channels: Rust functions standing in for Chaos Toolkit's Python plugins.
+//!
+//! A plugin receives the whole channel entry (extras included, `${VAR}` resolved) and its
+//! own reference to the envelope, like the reference's `func(channel, event_payload)`.
+//! Plugins cannot change what other channels see: the envelope is shared immutably.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::envelope::Envelope;
+
+/// The signature of a plugin function.
+pub type PluginFn = fn(&PluginConfig, &Envelope) -> Result<(), PluginError>;
+
+/// A plugin channel's configuration: the whole `notifications:` entry.
+#[derive(Clone, Default, PartialEq)]
+pub struct PluginConfig {
+    entry: Map<String, Value>,
+}
+
+impl PluginConfig {
+    /// Wraps a channel entry.
+    pub fn new(entry: Map<String, Value>) -> PluginConfig {
+        PluginConfig { entry }
+    }
+
+    /// The whole entry, including `type`, `module`, `func`, `events` and the extras.
+    pub fn entry(&self) -> &Map<String, Value> {
+        &self.entry
+    }
+
+    /// One key of the entry.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entry.get(key)
+    }
+
+    /// A string key of the entry.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.entry.get(key).and_then(Value::as_str)
+    }
+
+    /// The entry deserialised into a typed configuration.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, PluginError> {
+        serde_json::from_value(Value::Object(self.entry.clone())).map_err(|e| PluginError::Config(e.to_string()))
+    }
+}
+
+impl fmt::Debug for PluginConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted: Map<String, Value> = self
+            .entry
+            .iter()
+            .map(|(k, v)| {
+                let v = if crate::redact::is_sensitive_name(k) {
+                    Value::String(crate::redact::MASK.into())
+                } else {
+                    v.clone()
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        f.debug_tuple("PluginConfig").field(&Value::Object(redacted)).finish()
+    }
+}
+
+/// Why a plugin call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PluginError {
+    /// The channel entry lacks something the plugin needs, or has a wrong type.
+    #[error("invalid plugin configuration: {0}")]
+    Config(String),
+    /// The plugin could not deliver (its own transport failed, the remote refused…).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl PluginError {
+    /// A delivery failure with a message.
+    pub fn failed(message: impl fmt::Display) -> PluginError {
+        PluginError::Failed(message.to_string())
+    }
+}

@@ -1,0 +1,40 @@
+//! Built-in plugins, pre-mapped to their Chaos Toolkit module names.
+//!
+//! | module | func | what it does |
+//! |---|---|---|
+//! | `chaosslack.notification` | `notify` | posts the chaostoolkit-slack 0.10 message with `chat.postMessage` |
+//! | `notifier.jsonl` | `notify` | appends one JSON line per event to `path` (`-` = stdout) |
+
+/// What the settings compiler and code generator know about a built-in plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuiltinPlugin {
+    /// Chaos Toolkit module name.
+    pub module: &'static str,
+    /// Function name.
+    pub func: &'static str,
+    /// Keys the channel entry must have, as strings.
+    pub required: &'static [&'static str],
+    /// The Rust function, as a path through the `notifier` facade crate.
+    pub rust_path: &'static str,
+}
+
+/// Every built-in plugin.
+pub const BUILTINS: &[BuiltinPlugin] = &[
+    BuiltinPlugin {
+        module: "chaosslack.notification",
+        func: "notify",
+        required: &["token", "channel"],
+        rust_path: "::notifier::plugins::slack::notify",
+    },
+    BuiltinPlugin {
+        module: "notifier.jsonl",
+        func: "notify",
+        required: &["path"],
+        rust_path: "::notifier::plugins::jsonl::notify",
+    },
+];
+
+/// The built-in plugin registered under `module` (any function name).
+pub fn builtin(module: &str) -> Option<&'static BuiltinPlugin> {
+    BUILTINS.iter().find(|b| b.module == module)
+}

@@ -1,0 +1,696 @@
+//! Semantic checks: everything the JSON Schema cannot say, or says badly.
+//!
+//! These run on the JSON form of the document and report with messages written for
+//! people (what Chaos Toolkit would do with the mistake, and how to fix it). They cover
+//! every way a `notifications:` entry can be wrong, so the schema's own errors are a
+//! safety net that rarely fires (see `compile`).
+
+use serde_json::{Map, Value};
+
+use notifier_core::Event;
+use notifier_core::plugins::builtin;
+use notifier_core::redact::is_sensitive_name;
+use notifier_core::template::Template;
+
+use crate::compile::{Anchor, Report};
+use crate::diagnostic::Severity::{self, Error, Warning};
+use crate::located::escape_pointer;
+use crate::model::{CHANNEL_TYPES, HTTP_KEYS, MAX_TIMEOUT_SECS, PLUGIN_KEYS};
+use crate::suggest::did_you_mean;
+
+/// Checks a whole document.
+pub(crate) fn check_document(root: &Value, r: &mut Report<'_>) {
+    let map = match root {
+        Value::Null => return,
+        Value::Object(map) => map,
+        other => {
+            r.push(
+                Error,
+                "settings-not-mapping",
+                "",
+                Anchor::Value,
+                format!("the settings file must be a mapping of keys, found {}", describe(other)),
+                Some("start with `notifications:` followed by a list of channels".into()),
+            );
+            return;
+        }
+    };
+    let Some(notifications) = map.get("notifications") else {
+        return;
+    };
+    match notifications {
+        Value::Null => {}
+        Value::Array(channels) => {
+            for (i, channel) in channels.iter().enumerate() {
+                check_channel(i, channel, r);
+            }
+            check_duplicate_channels(channels, r);
+        }
+        Value::Object(_) => r.push(
+            Error,
+            "notifications-not-list",
+            "/notifications",
+            Anchor::Value,
+            "`notifications` must be a list of channels, found a mapping".into(),
+            Some("start each channel with `- ` (Chaos Toolkit would iterate over the mapping's keys and crash)".into()),
+        ),
+        other => r.push(
+            Error,
+            "notifications-not-list",
+            "/notifications",
+            Anchor::Value,
+            format!("`notifications` must be a list of channels, found {}", describe(other)),
+            None,
+        ),
+    }
+}
+
+fn check_channel(i: usize, channel: &Value, r: &mut Report<'_>) {
+    let ptr = format!("/notifications/{i}");
+    let Value::Object(entry) = channel else {
+        let help = match channel {
+            Value::String(s) if s.contains("://") => {
+                format!("write the channel as a mapping:\n  - type: http\n    url: {s}")
+            }
+            _ => "a channel is a mapping with a `type` (`http` or `plugin`) and its fields".into(),
+        };
+        r.push(
+            Error,
+            "channel-not-mapping",
+            &ptr,
+            Anchor::Value,
+            format!("channel #{} must be a mapping, found {}", i + 1, describe(channel)),
+            Some(help),
+        );
+        return;
+    };
+    check_events(&ptr, entry, r);
+    check_timeout(&ptr, entry, r);
+    match entry.get("type") {
+        None => r.push(
+            Error,
+            "missing-type",
+            &ptr,
+            Anchor::Value,
+            "channel has no `type`".into(),
+            Some(if entry.contains_key("url") {
+                "add `type: http`; Chaos Toolkit silently ignores a channel without a type".into()
+            } else if entry.contains_key("module") {
+                "add `type: plugin`; Chaos Toolkit silently ignores a channel without a type".into()
+            } else {
+                "add `type: http` or `type: plugin`".into()
+            }),
+        ),
+        Some(Value::String(t)) if t == "http" => check_http(&ptr, entry, r),
+        Some(Value::String(t)) if t == "plugin" => check_plugin(&ptr, entry, r),
+        Some(Value::String(t)) => {
+            let help = match did_you_mean(t, CHANNEL_TYPES.iter().copied()) {
+                Some(s) => format!(
+                    "did you mean `{s}`? Chaos Toolkit matches the type exactly and silently ignores this channel"
+                ),
+                None => "expected `http` or `plugin`; Chaos Toolkit silently ignores other types".into(),
+            };
+            r.push(
+                Error,
+                "unknown-type",
+                &format!("{ptr}/type"),
+                Anchor::Value,
+                format!("unknown channel type `{t}`"),
+                Some(help),
+            );
+        }
+        Some(other) => r.push(
+            Error,
+            "unknown-type",
+            &format!("{ptr}/type"),
+            Anchor::Value,
+            format!("channel `type` must be `http` or `plugin`, found {}", describe(other)),
+            None,
+        ),
+    }
+}
+
+fn check_unknown_keys(ptr: &str, entry: &Map<String, Value>, known: &[&str], kind: &str, r: &mut Report<'_>) {
+    for key in entry.keys().filter(|k| !known.contains(&k.as_str())) {
+        let help = match did_you_mean(key, known.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("{kind} channels accept: {}", known[1..].join(", ")),
+        };
+        r.push(
+            Error,
+            "unknown-key",
+            &format!("{ptr}/{}", escape_pointer(key)),
+            Anchor::Key,
+            format!("unknown key `{key}` in {kind} channel"),
+            Some(help),
+        );
+    }
+}
+
+fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
+    check_unknown_keys(ptr, entry, HTTP_KEYS, "http", r);
+    let url_ptr = format!("{ptr}/url");
+    let mut plain_http = false;
+    match entry.get("url") {
+        None | Some(Value::Null) => r.push(
+            Error,
+            "missing-url",
+            ptr,
+            Anchor::Value,
+            "http channel has no `url`".into(),
+            Some("add `url: https://…`; Chaos Toolkit only logs \"missing url in notification channel\" and sends nothing".into()),
+        ),
+        Some(Value::String(url)) => plain_http = check_url(&url_ptr, url, r),
+        Some(other) => r.push(
+            Error,
+            "invalid-url",
+            &url_ptr,
+            Anchor::Value,
+            format!("`url` must be a string, found {}", describe(other)),
+            None,
+        ),
+    }
+    check_bool(ptr, entry, "verify_tls", "Chaos Toolkit would take the string as the path of a CA bundle file", r);
+    if entry.get("verify_tls") == Some(&Value::Bool(false)) {
+        r.push(
+            Warning,
+            "tls-verification-off",
+            &format!("{ptr}/verify_tls"),
+            Anchor::Value,
+            "TLS certificate verification is disabled for this channel".into(),
+            Some("anyone on the network path can read and change these notifications; keep it for self-signed test endpoints".into()),
+        );
+    }
+    check_bool(
+        ptr,
+        entry,
+        "forward_event_payload",
+        "Chaos Toolkit treats any non-empty string as true and would still POST the event",
+        r,
+    );
+    let has_credentials = check_headers(ptr, entry, r);
+    if plain_http && has_credentials {
+        r.push(
+            Warning,
+            "credentials-over-http",
+            &url_ptr,
+            Anchor::Value,
+            "credentials are sent over plain `http://`".into(),
+            Some("use an `https://` endpoint so the credential headers are encrypted".into()),
+        );
+    }
+    match entry.get("retries") {
+        None | Some(Value::Null) => {}
+        Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n <= u64::from(notifier_core::channel::MAX_RETRIES)) => {}
+        Some(other) => r.push(
+            Error,
+            "invalid-retries",
+            &format!("{ptr}/retries"),
+            Anchor::Value,
+            format!(
+                "`retries` must be a whole number from 0 to {}, found {}",
+                notifier_core::channel::MAX_RETRIES,
+                describe(other)
+            ),
+            None,
+        ),
+    }
+    match entry.get("signing_secret") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if !s.is_empty() => {
+            let sp = format!("{ptr}/signing_secret");
+            if check_template(&sp, s, r).is_some_and(|t| t.is_literal()) {
+                plain_text_secret(&sp, "signing_secret", r);
+            }
+        }
+        Some(other) => r.push(
+            Error,
+            "invalid-signing-secret",
+            &format!("{ptr}/signing_secret"),
+            Anchor::Value,
+            format!("`signing_secret` must be a non-empty string, found {}", describe(other)),
+            Some("write `signing_secret: ${WEBHOOK_SECRET}` and set the variable at run time".into()),
+        ),
+    }
+}
+
+/// Checks a URL; returns whether it is a plain `http://` URL.
+fn check_url(ptr: &str, url: &str, r: &mut Report<'_>) -> bool {
+    let Some(template) = check_template(ptr, url, r) else {
+        return false;
+    };
+    // With variables, only the literal prefix can be checked here.
+    let text = match template.segments().first() {
+        Some(notifier_core::Segment::Lit(prefix)) if template.is_literal() => prefix.to_string(),
+        Some(notifier_core::Segment::Lit(prefix)) => {
+            let prefix = prefix.to_string();
+            if prefix.contains("://") || prefix.len() >= 8 {
+                let scheme = prefix.split("://").next().unwrap_or_default().to_ascii_lowercase();
+                if scheme != "http" && scheme != "https" {
+                    bad_scheme(ptr, &prefix, r);
+                }
+                return scheme == "http";
+            }
+            return false;
+        }
+        _ => return false,
+    };
+    match url::Url::parse(&text) {
+        Err(e) => {
+            r.push(
+                Error,
+                "invalid-url",
+                ptr,
+                Anchor::Value,
+                format!("`{}` is not a valid URL: {e}", notifier_core::redact::redact_url(&text)),
+                Some("write an absolute URL such as `https://example.com/hooks/chaos`".into()),
+            );
+            false
+        }
+        Ok(u) if u.scheme() != "http" && u.scheme() != "https" => {
+            bad_scheme(ptr, &text, r);
+            false
+        }
+        Ok(u) => {
+            if u.host_str().is_none_or(str::is_empty) {
+                r.push(Error, "invalid-url", ptr, Anchor::Value, "the URL has no host".into(), None);
+            }
+            if u.password().is_some() || !u.username().is_empty() {
+                plain_text_secret(ptr, "URL user information", r);
+            }
+            if u.query_pairs().any(|(k, v)| is_sensitive_name(&k) && !v.is_empty()) {
+                plain_text_secret(ptr, "URL query", r);
+            }
+            u.scheme() == "http"
+        }
+    }
+}
+
+fn bad_scheme(ptr: &str, text: &str, r: &mut Report<'_>) {
+    let scheme = text.split(':').next().unwrap_or_default();
+    r.push(
+        Error,
+        "invalid-url",
+        ptr,
+        Anchor::Value,
+        format!("`{scheme}` URLs are not supported; an http channel needs `http://` or `https://`"),
+        None,
+    );
+}
+
+/// Checks `${VAR}` syntax and warns about variables unset in this environment.
+fn check_template(ptr: &str, text: &str, r: &mut Report<'_>) -> Option<Template> {
+    match Template::parse(text) {
+        Err(e) => {
+            r.push(
+                Error,
+                "invalid-variable",
+                ptr,
+                Anchor::Value,
+                format!("malformed environment variable reference: {e}"),
+                Some("write `${NAME}` or `${NAME:-default}`; `$$` is a literal `$`".into()),
+            );
+            None
+        }
+        Ok(t) => {
+            for name in t.missing_vars(&|n| std::env::var(n).ok()) {
+                r.push(
+                    Warning,
+                    "unset-variable",
+                    ptr,
+                    Anchor::Value,
+                    format!("environment variable `{name}` is not set here"),
+                    Some(format!(
+                        "the channel fails at run time unless `{name}` is set (or write `${{{name}:-default}}`)"
+                    )),
+                );
+            }
+            Some(t)
+        }
+    }
+}
+
+fn plain_text_secret(ptr: &str, what: &str, r: &mut Report<'_>) {
+    r.push(
+        Warning,
+        "plain-text-secret",
+        ptr,
+        Anchor::Value,
+        format!("{what} holds a plain-text credential"),
+        Some(
+            "move it to an environment variable and write `${VARIABLE}` here, so the file can be shared and committed"
+                .into(),
+        ),
+    );
+}
+
+fn check_bool(ptr: &str, entry: &Map<String, Value>, key: &str, string_consequence: &str, r: &mut Report<'_>) {
+    let value = match entry.get(key) {
+        None | Some(Value::Bool(_)) => return,
+        Some(v) => v,
+    };
+    let help = match value {
+        Value::String(s) => {
+            let lowered = s.trim().to_ascii_lowercase();
+            let suggestion = match lowered.as_str() {
+                "false" | "no" | "off" | "0" => "false",
+                "true" | "yes" | "on" | "1" => "true",
+                _ => "true` or `false",
+            };
+            format!("write `{key}: {suggestion}` without quotes; {string_consequence}")
+        }
+        Value::Null => format!("remove `{key}` to use the default, or write `true` or `false`"),
+        _ => format!("write `{key}: true` or `{key}: false`"),
+    };
+    r.push(
+        Error,
+        "not-a-boolean",
+        &format!("{ptr}/{key}"),
+        Anchor::Value,
+        format!("`{key}` must be a boolean, found {}", describe(value)),
+        Some(help),
+    );
+}
+
+/// Checks `headers`; returns whether they carry credentials.
+fn check_headers(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) -> bool {
+    let hp = format!("{ptr}/headers");
+    let headers = match entry.get("headers") {
+        None | Some(Value::Null) => return false,
+        Some(Value::Object(h)) => h,
+        Some(other) => {
+            r.push(
+                Error,
+                "headers-not-mapping",
+                &hp,
+                Anchor::Value,
+                format!("`headers` must be a mapping of header names to values, found {}", describe(other)),
+                Some("write `headers: {X-Name: value}`; Chaos Toolkit would fail on every event".into()),
+            );
+            return false;
+        }
+    };
+    let mut credentials = false;
+    for (name, value) in headers {
+        let vp = format!("{hp}/{}", escape_pointer(name));
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            r.push(
+                Error,
+                "invalid-header-name",
+                &vp,
+                Anchor::Key,
+                format!("`{}` is not a valid HTTP header name", name.escape_debug()),
+                Some("header names are letters, digits and `!#$%&'*+-.^_`|~`, with no spaces or colons".into()),
+            );
+        }
+        let sensitive = is_sensitive_name(name);
+        credentials |= sensitive;
+        match value {
+            Value::String(v) => {
+                if v.contains(['\r', '\n']) {
+                    r.push(
+                        Error,
+                        "header-injection",
+                        &vp,
+                        Anchor::Value,
+                        format!("the value of header `{name}` contains a line break"),
+                        Some("a CR or LF in a header value would inject extra headers; remove it".into()),
+                    );
+                    continue;
+                }
+                let Some(t) = check_template(&vp, v, r) else { continue };
+                if t.is_literal() {
+                    if http::HeaderValue::from_str(v).is_err() {
+                        r.push(
+                            Error,
+                            "invalid-header-value",
+                            &vp,
+                            Anchor::Value,
+                            format!("the value of header `{name}` has characters not allowed in HTTP headers"),
+                            Some("header values are visible ASCII, spaces and tabs".into()),
+                        );
+                    } else if sensitive && !v.trim().is_empty() {
+                        plain_text_secret(&vp, &format!("header `{name}`"), r);
+                    }
+                }
+            }
+            other => r.push(
+                Error,
+                "invalid-header-value",
+                &vp,
+                Anchor::Value,
+                format!("the value of header `{name}` must be a string, found {}", describe(other)),
+                Some(match other {
+                    Value::Number(n) if !sensitive => {
+                        format!("quote it: `{name}: \"{n}\"`; Chaos Toolkit fails on non-string header values")
+                    }
+                    _ => "quote the value; Chaos Toolkit fails on non-string header values".into(),
+                }),
+            ),
+        }
+    }
+    credentials
+}
+
+fn check_events(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
+    let ep = format!("{ptr}/events");
+    let names = || Event::names();
+    match entry.get("events") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) if items.is_empty() => r.push(
+            Warning,
+            "empty-events",
+            &ep,
+            Anchor::Value,
+            "`events: []` sends every event".into(),
+            Some("an empty filter means no filter; remove the key, or list the events you want".into()),
+        ),
+        Some(Value::Array(items)) => {
+            let mut seen = Vec::new();
+            for (j, item) in items.iter().enumerate() {
+                let ip = format!("{ep}/{j}");
+                match item {
+                    Value::String(name) if Event::from_name(name).is_some() => {
+                        if seen.contains(name) {
+                            r.push(
+                                Warning,
+                                "duplicate-event",
+                                &ip,
+                                Anchor::Value,
+                                format!("`{name}` is listed twice"),
+                                None,
+                            );
+                        }
+                        seen.push(name.clone());
+                    }
+                    Value::String(name) => {
+                        let help = match did_you_mean(name, names()) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => format!("the events are: {}", names().collect::<Vec<_>>().join(", ")),
+                        };
+                        r.push(
+                            Error,
+                            "unknown-event",
+                            &ip,
+                            Anchor::Value,
+                            format!("unknown event `{name}`"),
+                            Some(help),
+                        );
+                    }
+                    other => r.push(
+                        Error,
+                        "unknown-event",
+                        &ip,
+                        Anchor::Value,
+                        format!("an event name must be a string, found {}", describe(other)),
+                        None,
+                    ),
+                }
+            }
+        }
+        Some(Value::String(s)) => r.push(
+            Error,
+            "events-not-list",
+            &ep,
+            Anchor::Value,
+            "`events` must be a list of event names, found a string".into(),
+            Some(format!(
+                "write `events: [{s}]`; with a string Chaos Toolkit matches any event whose name is a substring of it"
+            )),
+        ),
+        Some(other) => r.push(
+            Error,
+            "events-not-list",
+            &ep,
+            Anchor::Value,
+            format!("`events` must be a list of event names, found {}", describe(other)),
+            Some("write `events: [run-failed, run-deviated]`".into()),
+        ),
+    }
+}
+
+fn check_timeout(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
+    match entry.get("timeout") {
+        None | Some(Value::Null) => {}
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|t| t > 0.0 && t <= MAX_TIMEOUT_SECS) => {}
+        Some(other) => r.push(
+            Error,
+            "invalid-timeout",
+            &format!("{ptr}/timeout"),
+            Anchor::Value,
+            format!(
+                "`timeout` must be a number of seconds greater than 0 and at most {MAX_TIMEOUT_SECS}, found {}",
+                describe(other)
+            ),
+            None,
+        ),
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
+    let mp = format!("{ptr}/module");
+    match entry.get("module") {
+        None | Some(Value::Null) => r.push(
+            Error,
+            "missing-module",
+            ptr,
+            Anchor::Value,
+            "plugin channel has no `module`".into(),
+            Some("add `module: package.module` (e.g. `chaosslack.notification`); Chaos Toolkit crashes the whole command on this".into()),
+        ),
+        Some(Value::String(m)) if m.split('.').all(is_identifier) => {}
+        Some(Value::String(m)) => r.push(
+            Error,
+            "invalid-module",
+            &mp,
+            Anchor::Value,
+            if m.is_empty() { "`module` is empty".into() } else { format!("`{m}` is not a dotted module path") },
+            Some("write identifiers separated by dots, e.g. `chaosslack.notification`".into()),
+        ),
+        Some(other) => r.push(
+            Error,
+            "invalid-module",
+            &mp,
+            Anchor::Value,
+            format!("`module` must be a string, found {}", describe(other)),
+            None,
+        ),
+    }
+    match entry.get("func") {
+        None => {}
+        Some(Value::String(f)) if is_identifier(f) => {}
+        Some(other) => r.push(
+            Error,
+            "invalid-func",
+            &format!("{ptr}/func"),
+            Anchor::Value,
+            match other {
+                Value::String(f) => format!("`{f}` is not a function name"),
+                Value::Null => "`func` is null; Chaos Toolkit would look for a function named `None`".into(),
+                _ => format!("`func` must be a function name, found {}", describe(other)),
+            },
+            Some("remove `func` to call `notify`, or name a function of the module".into()),
+        ),
+    }
+    // Plugin-specific keys: secrets in plain text, and what built-in plugins require.
+    for (key, value) in entry.iter().filter(|(k, _)| !PLUGIN_KEYS.contains(&k.as_str())) {
+        let kp = format!("{ptr}/{}", escape_pointer(key));
+        if let Value::String(s) = value {
+            let Some(t) = check_template(&kp, s, r) else { continue };
+            if t.is_literal() && is_sensitive_name(key) && !s.is_empty() {
+                plain_text_secret(&kp, &format!("`{key}`"), r);
+            }
+        }
+    }
+    if let Some(Value::String(module)) = entry.get("module") {
+        if let Some(b) = builtin(module) {
+            for key in b.required {
+                match entry.get(*key) {
+                    Some(Value::String(s)) if !s.trim().is_empty() => {}
+                    None => r.push(
+                        Error,
+                        "missing-plugin-key",
+                        ptr,
+                        Anchor::Value,
+                        format!("`{module}` needs `{key}`"),
+                        Some(format!("add `{key}: …` to this channel")),
+                    ),
+                    Some(other) => r.push(
+                        Error,
+                        "invalid-plugin-key",
+                        &format!("{ptr}/{key}"),
+                        Anchor::Value,
+                        format!("`{key}` of `{module}` must be a non-empty string, found {}", describe(other)),
+                        None,
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// Two channels that would send the same thing to the same place.
+fn check_duplicate_channels(channels: &[Value], r: &mut Report<'_>) {
+    let identity = |c: &Value| -> Option<String> {
+        let m = c.as_object()?;
+        let mut m = m.clone();
+        // Channels differing only by filter order are the same.
+        if let Some(Value::Array(ev)) = m.get_mut("events") {
+            ev.sort_by_key(|v| v.to_string());
+        }
+        Some(Value::Object(m).to_string())
+    };
+    let ids: Vec<Option<String>> = channels.iter().map(identity).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let Some(id) = id else { continue };
+        if let Some(first) = ids[..i].iter().position(|o| o.as_ref() == Some(id)) {
+            let line = r.line_of(&format!("/notifications/{first}"));
+            r.push(
+                Warning,
+                "duplicate-channel",
+                &format!("/notifications/{i}"),
+                Anchor::Value,
+                format!("channel #{} is the same as channel #{} (line {line})", i + 1, first + 1),
+                Some("every event would be delivered twice; remove one".into()),
+            );
+        }
+    }
+}
+
+/// Reports keys written twice in one mapping.
+pub(crate) fn check_duplicate_keys(doc: &crate::located::LocatedDocument, r: &mut Report<'_>) {
+    for dup in &doc.duplicates {
+        let in_notifications = dup.parent.starts_with("/notifications");
+        let severity: Severity = if in_notifications { Error } else { Warning };
+        r.push_span(
+            severity,
+            "duplicate-key",
+            &format!("{}/{}", dup.parent, escape_pointer(&dup.key)),
+            dup.span,
+            format!("key `{}` appears twice in this mapping (first at line {})", dup.key, dup.first.start.line),
+            Some("Chaos Toolkit keeps the last value silently; remove one".into()),
+        );
+    }
+}
+
+/// A short description of a JSON value's type for messages, without its content
+/// (which may be a secret), except for booleans, null and short strings of small words.
+pub(crate) fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("`{b}`"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) if s.len() <= 12 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
+            format!("the string \"{s}\"")
+        }
+        Value::String(_) => "a string".into(),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}

@@ -1,0 +1,182 @@
+//! The compiler pipeline: text → located tree → JSON + positions → diagnostics →
+//! typed model → channel table (IR).
+//!
+//! Every stage reports into one [`Report`], so a file with several mistakes gets all
+//! of them at once; the typed model and the IR are only produced when there is no error.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::diagnostic::{self, Diagnostic, Severity};
+use crate::ir::ChannelTable;
+use crate::located::{LocatedDocument, PositionIndex, to_json};
+use crate::model::Settings;
+use crate::source::{ReadError, SourceFile};
+use crate::yaml::{self, Pos, Span};
+
+/// Which span of a value a diagnostic points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Anchor {
+    /// The value itself (or its mapping entry when it is missing).
+    Value,
+    /// The mapping key the value is under (unknown keys).
+    Key,
+}
+
+/// Collects diagnostics, turning JSON pointers into positions.
+pub(crate) struct Report<'a> {
+    source: &'a SourceFile,
+    index: &'a PositionIndex,
+    diags: Vec<Diagnostic>,
+}
+
+impl<'a> Report<'a> {
+    fn new(source: &'a SourceFile, index: &'a PositionIndex) -> Report<'a> {
+        Report { source, index, diags: Vec::new() }
+    }
+
+    /// Reports at the position of `pointer` (or its nearest located ancestor).
+    pub(crate) fn push(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        pointer: &str,
+        anchor: Anchor,
+        message: String,
+        help: Option<String>,
+    ) {
+        let span = match (self.index.get(pointer), anchor) {
+            (Some(pos), Anchor::Key) => pos.key.unwrap_or(pos.value),
+            (Some(pos), Anchor::Value) => pos.value,
+            (None, _) => self.index.nearest(pointer).map_or_else(Span::default, |p| p.value),
+        };
+        self.push_span(severity, code, pointer, span, message, help);
+    }
+
+    /// Reports at an explicit span.
+    pub(crate) fn push_span(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        pointer: &str,
+        span: Span,
+        message: String,
+        help: Option<String>,
+    ) {
+        let start = if span.start.line == 0 { Pos { line: 1, col: 0 } } else { span.start };
+        let begin = self.source.byte_offset(start.line, start.col);
+        // Underline the node on its first line only; long values would drown the output.
+        let line_end = begin + self.source.text[begin..].find('\n').unwrap_or(self.source.text.len() - begin);
+        let end = if span.end.line == start.line && span.end.line != 0 {
+            self.source.byte_offset(span.end.line, span.end.col).clamp(begin, line_end)
+        } else {
+            line_end
+        };
+        self.diags.push(Diagnostic {
+            file: self.source.name.clone(),
+            line: start.line,
+            column: start.col + 1,
+            pointer: pointer.to_owned(),
+            severity,
+            code,
+            message,
+            help,
+            span: begin..end.max(begin),
+        });
+    }
+
+    /// The line a pointer is at (for "same as channel #1 (line 3)").
+    pub(crate) fn line_of(&self, pointer: &str) -> usize {
+        self.index.nearest(pointer).map_or(0, |p| p.value.start.line)
+    }
+
+    fn has_error_on_path(&self, pointer: &str) -> bool {
+        let related = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"));
+        self.diags.iter().any(|d| d.is_error() && related(&d.pointer, pointer))
+    }
+}
+
+/// The result of compiling one settings file.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The file.
+    pub source: SourceFile,
+    /// Every problem found, sorted by position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The whole document as JSON (`Null` for an empty file or a YAML error).
+    pub document: Value,
+    /// The channel table, when there is no error.
+    pub table: Option<ChannelTable>,
+}
+
+impl Compiled {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Number of errors and of warnings.
+    pub fn counts(&self) -> (usize, usize) {
+        let errors = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        (errors, self.diagnostics.len() - errors)
+    }
+}
+
+/// Reads and compiles a settings file. `Err` only when the file cannot be read as text
+/// at all; every problem inside the file is a diagnostic.
+pub fn compile_file(path: &Path) -> Result<Compiled, ReadError> {
+    Ok(compile(SourceFile::read(path)?))
+}
+
+/// Compiles settings text.
+pub fn compile(source: SourceFile) -> Compiled {
+    let root = yaml::parse(&source.text);
+    let (doc, yaml_error) = match root {
+        Ok(root) => (to_json(root.as_ref()), None),
+        Err(e) => {
+            (LocatedDocument { value: Value::Null, index: PositionIndex::default(), duplicates: vec![] }, Some(e))
+        }
+    };
+    let mut report = Report::new(&source, &doc.index);
+    if let Some(e) = yaml_error {
+        let span = Span { start: e.pos, end: e.pos };
+        report.push_span(Severity::Error, "yaml", "", span, e.message, e.help);
+        let mut diagnostics = report.diags;
+        diagnostic::sort(&mut diagnostics);
+        return Compiled { document: Value::Null, diagnostics, table: None, source };
+    }
+    crate::checks::check_duplicate_keys(&doc, &mut report);
+    crate::checks::check_document(&doc.value, &mut report);
+    // The schema is the safety net: report what the semantic checks did not explain.
+    if doc.value.is_object() {
+        for v in crate::schema::violations(&doc.value) {
+            if report.has_error_on_path(&v.pointer) {
+                continue;
+            }
+            let (message, anchor) = if v.unexpected.is_empty() {
+                (v.message, Anchor::Value)
+            } else {
+                (format!("unexpected key(s): {}", v.unexpected.join(", ")), Anchor::Value)
+            };
+            report.push(Severity::Error, "schema", &v.pointer, anchor, message, None);
+        }
+    }
+    let mut diagnostics = report.diags;
+    diagnostic::sort(&mut diagnostics);
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    let mut table = None;
+    if !has_errors {
+        match serde_json::from_value::<Settings>(doc.value.clone()) {
+            Ok(settings) => table = Some(crate::ir::lower(&settings, &source.name, &doc.index)),
+            Err(e) => {
+                // The checks and the schema accept what serde accepts; if they ever
+                // disagree, say so instead of losing the file silently.
+                let mut r = Report::new(&source, &doc.index);
+                r.push(Severity::Error, "internal", "", Anchor::Value, format!("internal error: {e}"), None);
+                diagnostics.extend(r.diags);
+            }
+        }
+    }
+    Compiled { source, diagnostics, document: doc.value, table }
+}

@@ -1,0 +1,86 @@
+//! Problems found in a settings file, each pointing at a line and column.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Suspicious but usable (plain-text secret, `verify_tls: false`, …).
+    Warning,
+    /// The file cannot be used as written.
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// One problem in a settings file.
+///
+/// `line` and `column` are 1-based (columns count characters); `pointer` is the JSON
+/// pointer of the offending value (`/notifications/0/url`). `span` is the byte range
+/// in the file text, for renderers that show the source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// The file, as the user named it.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// JSON pointer of the value concerned.
+    pub pointer: String,
+    /// Error or warning.
+    pub severity: Severity,
+    /// A stable identifier of the kind of problem, e.g. `unknown-event`.
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, when we know.
+    pub help: Option<String>,
+    /// Byte range in the source text.
+    #[serde(skip)]
+    pub span: std::ops::Range<usize>,
+}
+
+impl Diagnostic {
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// `file:line:col: severity: message` and, on the next line, the help.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}: {}", self.file, self.line, self.column, self.severity, self.message)?;
+        if !self.pointer.is_empty() {
+            write!(f, " (at {})", self.pointer)?;
+        }
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Sorts diagnostics by position (then severity, errors first) and drops exact repeats.
+pub fn sort(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| {
+        (a.line, a.column, std::cmp::Reverse(a.severity), &a.message).cmp(&(
+            b.line,
+            b.column,
+            std::cmp::Reverse(b.severity),
+            &b.message,
+        ))
+    });
+    diags.dedup_by(|a, b| a.line == b.line && a.column == b.column && a.message == b.message);
+}

@@ -1,0 +1,161 @@
+//! Located tree → JSON value plus a JSON-pointer → position index.
+//!
+//! Validation works on plain `serde_json::Value`s (what the JSON Schema and serde see);
+//! the index maps any instance path a validator reports back to the YAML line and column
+//! of the key and of the value.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Number, Value};
+
+use crate::yaml::{Node, NodeValue, Span};
+
+/// Where a JSON value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodePos {
+    /// The span of the mapping key this value is under, if any.
+    pub key: Option<Span>,
+    /// The span of the value itself.
+    pub value: Span,
+}
+
+/// JSON pointer → position, for every value of a document.
+#[derive(Debug, Clone, Default)]
+pub struct PositionIndex {
+    map: HashMap<String, NodePos>,
+}
+
+impl PositionIndex {
+    /// The position recorded for exactly this pointer.
+    pub fn get(&self, pointer: &str) -> Option<NodePos> {
+        self.map.get(pointer).copied()
+    }
+
+    /// The position of this pointer or of its nearest ancestor that has one.
+    pub fn nearest(&self, pointer: &str) -> Option<NodePos> {
+        let mut p = pointer;
+        loop {
+            if let Some(pos) = self.map.get(p) {
+                return Some(*pos);
+            }
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                None => return None,
+            }
+        }
+    }
+}
+
+/// A key that appears twice in one mapping (PyYAML keeps the last one silently).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DuplicateKey {
+    /// Pointer of the mapping that holds it.
+    pub parent: String,
+    /// The key.
+    pub key: String,
+    /// Where the later (winning) occurrence is.
+    pub span: Span,
+    /// Where the first occurrence is.
+    pub first: Span,
+}
+
+/// A YAML document as JSON, with positions.
+#[derive(Debug, Clone)]
+pub struct LocatedDocument {
+    /// The document; `Value::Null` for an empty file.
+    pub value: Value,
+    /// Positions of every value.
+    pub index: PositionIndex,
+    /// Keys written twice in one mapping.
+    pub duplicates: Vec<DuplicateKey>,
+}
+
+/// Escapes one JSON pointer segment (RFC 6901).
+pub fn escape_pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Converts a located tree (or an empty document) to JSON with positions.
+pub fn to_json(root: Option<&Node>) -> LocatedDocument {
+    let mut doc = LocatedDocument { value: Value::Null, index: PositionIndex::default(), duplicates: Vec::new() };
+    if let Some(root) = root {
+        doc.value = convert(root, String::new(), None, &mut doc);
+    }
+    doc
+}
+
+fn convert(node: &Node, pointer: String, key: Option<Span>, doc: &mut LocatedDocument) -> Value {
+    let value = match &node.value {
+        NodeValue::Null => Value::Null,
+        NodeValue::Bool(b) => Value::Bool(*b),
+        NodeValue::Int(i) => Value::Number((*i).into()),
+        // NaN and infinities have no JSON form; serde_json would make them null anyway.
+        NodeValue::Float(f) => Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        NodeValue::Str { text, .. } => Value::String(text.clone()),
+        NodeValue::Seq(items) => Value::Array(
+            items.iter().enumerate().map(|(i, item)| convert(item, format!("{pointer}/{i}"), None, doc)).collect(),
+        ),
+        NodeValue::Map(entries) => {
+            let mut map = Map::new();
+            let mut first_seen: HashMap<String, Span> = HashMap::new();
+            for (k, v) in entries {
+                let name = key_text(k);
+                if let Some(first) = first_seen.get(&name) {
+                    doc.duplicates.push(DuplicateKey {
+                        parent: pointer.clone(),
+                        key: name.clone(),
+                        span: k.span,
+                        first: *first,
+                    });
+                    // PyYAML keeps the last value but the key's original place.
+                } else {
+                    first_seen.insert(name.clone(), k.span);
+                }
+                let child = convert(v, format!("{pointer}/{}", escape_pointer(&name)), Some(k.span), doc);
+                map.insert(name, child);
+            }
+            Value::Object(map)
+        }
+    };
+    doc.index.map.insert(pointer, NodePos { key, value: node.span });
+    value
+}
+
+/// The JSON key for a YAML scalar key, as Python's `json.dumps` writes non-string keys.
+fn key_text(key: &Node) -> String {
+    match &key.value {
+        NodeValue::Str { text, .. } => text.clone(),
+        NodeValue::Null => "null".into(),
+        NodeValue::Bool(b) => b.to_string(),
+        NodeValue::Int(i) => i.to_string(),
+        NodeValue::Float(f) => notifier_core::wire::python_float_repr(*f),
+        // The YAML builder refuses collection keys.
+        NodeValue::Seq(_) | NodeValue::Map(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Pos, parse};
+
+    #[test]
+    fn pointers_map_to_positions() {
+        let root = parse("notifications:\n  - type: http\n    url: x\n  - {a/b: 1}\n").unwrap();
+        let doc = to_json(root.as_ref());
+        let url = doc.index.get("/notifications/0/url").unwrap();
+        assert_eq!(url.key.unwrap().start, Pos { line: 3, col: 4 });
+        assert_eq!(url.value.start, Pos { line: 3, col: 9 });
+        assert!(doc.index.get("/notifications/1/a~1b").is_some());
+        assert_eq!(doc.index.nearest("/notifications/0/headers/X").unwrap().value.start.line, 2);
+    }
+
+    #[test]
+    fn duplicate_keys_are_recorded_and_last_wins() {
+        let doc = to_json(parse("a: 1\nb: 2\na: 3\n").unwrap().as_ref());
+        assert_eq!(doc.value, serde_json::json!({"a": 3, "b": 2}));
+        assert_eq!(doc.duplicates.len(), 1);
+        assert_eq!(doc.duplicates[0].span.start.line, 3);
+        assert_eq!(doc.duplicates[0].first.start.line, 1);
+    }
+}

@@ -1,0 +1,150 @@
+//! Reading a settings file into text, with the limits that keep hostile files harmless.
+
+use std::path::{Path, PathBuf};
+
+/// Files larger than this are refused before parsing: real settings files are a few KiB,
+/// and refusing early keeps `check` from spending seconds (or memory) on a mistake.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// A settings file's text and the name diagnostics use for it.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as given by the user (what diagnostics print).
+    pub name: String,
+    /// The file contents.
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+/// Why a file could not be turned into text (exit code 2 for `notifier check`).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    #[error("{path}: cannot read settings file: {source}")]
+    Io {
+        /// The path that failed.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is larger than [`MAX_FILE_BYTES`].
+    #[error(
+        "{path}: settings file is {size} bytes, more than the {limit} byte limit; \
+         is this really a Chaos Toolkit settings file?"
+    )]
+    TooLarge {
+        /// The path.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The file is not UTF-8 text.
+    #[error("{path}:{line}:{column}: settings file is not UTF-8 text (invalid byte 0x{byte:02x})")]
+    NotUtf8 {
+        /// The path.
+        path: PathBuf,
+        /// 1-based line of the first invalid byte.
+        line: usize,
+        /// 1-based column (in characters) of the first invalid byte.
+        column: usize,
+        /// The first invalid byte.
+        byte: u8,
+    },
+}
+
+impl ReadError {
+    /// The path of the file that failed.
+    pub fn path(&self) -> &Path {
+        match self {
+            ReadError::Io { path, .. } | ReadError::TooLarge { path, .. } | ReadError::NotUtf8 { path, .. } => path,
+        }
+    }
+}
+
+impl SourceFile {
+    /// Wraps text that is already in memory.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        let text = text.into();
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        SourceFile { name: name.into(), text, line_starts }
+    }
+
+    /// Reads a file, refusing ones that are too large or not UTF-8.
+    pub fn read(path: &Path) -> Result<SourceFile, ReadError> {
+        let io = |source| ReadError::Io { path: path.to_owned(), source };
+        let meta = std::fs::metadata(path).map_err(io)?;
+        if meta.is_dir() {
+            return Err(io(std::io::Error::other("is a directory")));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(ReadError::TooLarge { path: path.to_owned(), size: meta.len(), limit: MAX_FILE_BYTES });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        Self::from_bytes(path, bytes)
+    }
+
+    /// Decodes bytes read from `path`.
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<SourceFile, ReadError> {
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(ReadError::TooLarge { path: path.to_owned(), size: bytes.len() as u64, limit: MAX_FILE_BYTES });
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(SourceFile::new(path.display().to_string(), text)),
+            Err(e) => {
+                let valid = e.utf8_error().valid_up_to();
+                let bytes = e.as_bytes();
+                let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+                let line = prefix.matches('\n').count() + 1;
+                let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                Err(ReadError::NotUtf8 { path: path.to_owned(), line, column, byte: bytes[valid] })
+            }
+        }
+    }
+
+    /// Byte offset of a 1-based line and 0-based character column, clamped to the text.
+    pub fn byte_offset(&self, line: usize, col: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        let line_text = rest.split('\n').next().unwrap_or("");
+        start + line_text.char_indices().nth(col).map_or(line_text.len(), |(i, _)| i)
+    }
+
+    /// The text of a 1-based line, without its newline.
+    pub fn line_text(&self, line: usize) -> &str {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return "";
+        };
+        self.text[start..].split('\n').next().unwrap_or("").trim_end_matches('\r')
+    }
+
+    /// Number of lines.
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_count_characters() {
+        let s = SourceFile::new("x", "a: é\nbé: c\n");
+        assert_eq!(s.byte_offset(2, 0), 6);
+        assert_eq!(&s.text[s.byte_offset(2, 4)..], "c\n");
+        assert_eq!(s.line_text(2), "bé: c");
+        assert_eq!(s.byte_offset(99, 0), s.text.len());
+    }
+
+    #[test]
+    fn non_utf8_points_at_the_byte() {
+        let err = SourceFile::from_bytes(Path::new("s.yaml"), b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
+        assert_eq!(err.to_string(), "s.yaml:2:4: settings file is not UTF-8 text (invalid byte 0xff)");
+    }
+}

@@ -1,0 +1,183 @@
+//! `notifier check`: validate settings files, print every problem, exit 0/1/2.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use notifier_schema::{Compiled, Diagnostic, Severity, compile_file};
+
+use super::{CheckArgs, Color, Format};
+
+/// Exit code when every file is valid (warnings allowed).
+pub const EXIT_OK: u8 = 0;
+/// Exit code when a file has errors (or warnings with `--deny-warnings`).
+pub const EXIT_INVALID: u8 = 1;
+/// Exit code when a file could not be read as text.
+pub const EXIT_UNREADABLE: u8 = 2;
+
+/// Runs `notifier check`.
+pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Result<u8> {
+    let files = if args.files.is_empty() { vec![default_settings] } else { args.files.clone() };
+    let mut out = io::stdout().lock();
+    let mut all = Vec::new();
+    let mut exit = EXIT_OK;
+    let mut summary = Summary::default();
+    for path in &files {
+        match compile_file(path) {
+            Ok(compiled) => {
+                let (errors, warnings) = compiled.counts();
+                summary.errors += errors;
+                summary.warnings += warnings;
+                summary.files += 1;
+                if errors > 0 || (args.deny_warnings && warnings > 0) {
+                    exit = exit.max(EXIT_INVALID);
+                }
+                match args.format {
+                    Format::Human => render_human(&mut out, &compiled, color.enabled_for_stdout())?,
+                    Format::Github => render_github(&mut out, &compiled.diagnostics)?,
+                    Format::Json => {}
+                }
+                all.extend(compiled.diagnostics);
+            }
+            Err(e) => {
+                exit = EXIT_UNREADABLE;
+                summary.unreadable += 1;
+                eprintln!("error: {e}");
+                let d = unreadable(path, &e.to_string());
+                if args.format == Format::Github {
+                    render_github(&mut out, std::slice::from_ref(&d))?;
+                }
+                all.push(d);
+            }
+        }
+    }
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &all)?;
+            writeln!(out)?;
+        }
+        Format::Human if !args.quiet => summary.print(&mut out, args.deny_warnings)?,
+        _ => {}
+    }
+    out.flush()?;
+    Ok(exit)
+}
+
+fn unreadable(path: &std::path::Path, message: &str) -> Diagnostic {
+    let file = path.display().to_string();
+    // The ReadError message already starts with the path; keep the rest.
+    let message = message.strip_prefix(&format!("{file}:")).map_or(message, str::trim_start).to_owned();
+    Diagnostic {
+        file,
+        line: 0,
+        column: 0,
+        pointer: String::new(),
+        severity: Severity::Error,
+        code: "unreadable",
+        message,
+        help: None,
+        span: 0..0,
+    }
+}
+
+#[derive(Default)]
+struct Summary {
+    files: usize,
+    unreadable: usize,
+    errors: usize,
+    warnings: usize,
+}
+
+impl Summary {
+    fn print(&self, out: &mut dyn Write, deny_warnings: bool) -> io::Result<()> {
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let mut parts = vec![plural(self.files, "file") + " checked"];
+        if self.unreadable > 0 {
+            parts.push(plural(self.unreadable, "unreadable file"));
+        }
+        parts.push(plural(self.errors, "error"));
+        parts.push(plural(self.warnings, "warning"));
+        let verdict =
+            if self.errors + self.unreadable > 0 || (deny_warnings && self.warnings > 0) { "FAILED" } else { "ok" };
+        writeln!(out, "{verdict}: {}", parts.join(", "))
+    }
+}
+
+/// rustc-style output: `error: message`, ` --> file:line:col`, the source line, a caret
+/// under the offending node, and the help.
+pub fn render_human(out: &mut dyn Write, compiled: &Compiled, styled: bool) -> io::Result<()> {
+    let renderer = if styled { Renderer::styled() } else { Renderer::plain() };
+    for d in &compiled.diagnostics {
+        let level = match d.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        // Only the offending line goes to the renderer: files can be megabytes long.
+        let line_text = compiled.source.line_text(d.line);
+        let line_start = compiled.source.byte_offset(d.line, 0);
+        let start = d.span.start.saturating_sub(line_start).min(line_text.len());
+        let end = d.span.end.saturating_sub(line_start).clamp(start, line_text.len());
+        let end = if end == start { (start + 1).min(line_text.len()).max(start) } else { end };
+        let label = match d.pointer.as_str() {
+            "" => String::new(),
+            p => p.to_owned(),
+        };
+        let mut groups = vec![
+            level.primary_title(d.message.as_str()).id(d.code).element(
+                Snippet::source(line_text)
+                    .line_start(d.line)
+                    .path(d.file.as_str())
+                    .annotation(AnnotationKind::Primary.span(start..end).label(label)),
+            ),
+        ];
+        if let Some(help) = &d.help {
+            groups.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
+        }
+        writeln!(out, "{}\n", renderer.render(&groups))?;
+    }
+    Ok(())
+}
+
+/// GitHub Actions workflow commands, one per diagnostic.
+pub fn render_github(out: &mut dyn Write, diags: &[Diagnostic]) -> io::Result<()> {
+    for d in diags {
+        let kind = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        writeln!(
+            out,
+            "::{kind} file={},line={},col={},title={}::{}",
+            escape_property(&d.file),
+            d.line.max(1),
+            d.column.max(1),
+            escape_property(&format!("notifier check ({})", d.code)),
+            escape_data(&message)
+        )?;
+    }
+    Ok(())
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_escaping() {
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+        assert_eq!(escape_data("x: y\nz"), "x: y%0Az");
+    }
+}
