@@ -1,0 +1,167 @@
+//! A Chaos Toolkit–compatible experiment runner that emits the flow events.
+//!
+//! `notifier run` and `notifier validate` follow chaostoolkit 1.21.4 with
+//! chaostoolkit-lib 1.45.1: the same experiment format (JSON or YAML), the same
+//! validation rules and messages, the same run algorithm and journal, and the same
+//! events in the same order, sent through a [`FlowNotifier`] (the CLI passes the real
+//! dispatcher; tests pass a [`Recorder`]).
+//!
+//! One module per step: [`load`] → [`validate`] → [`config`] + [`substitute`] →
+//! [`execute`] (with [`provider`]s and [`tolerance`]s) → [`journal`]; [`report`] writes
+//! the console output and [`cli`] ties them to the command line.
+//!
+//! ```no_run
+//! use notifier_runner::{Recorder, RunArgs, run};
+//!
+//! let recorder = Recorder::default();
+//! let outcome = run(
+//!     &RunArgs::new("examples/experiments/local-health.json"),
+//!     &recorder,
+//!     &mut std::io::stdout(),
+//! )?;
+//! println!("exit code {}, events {:?}", outcome.exit_code, recorder.names());
+//! # Ok::<(), notifier_runner::RunnerError>(())
+//! ```
+//!
+//! # Events
+//!
+//! | command | events |
+//! |---|---|
+//! | `run` | `run-started` (experiment as loaded, before validation) · `run-completed` (journal) when its status is `completed`, else `run-failed` (journal) · `run-deviated` (journal) in addition when it deviated |
+//! | `validate` | `validate-started` · `validate-completed` or `validate-failed` (with the error), all with the experiment |
+//!
+//! Exit code of `run`: 1 when the status is not `completed` or the run deviated. The
+//! journal is written before the final events.
+//!
+//! # Differences from chaostoolkit
+//!
+//! * **Validation failure inside `run`**: chaostoolkit sends `run-started` and then
+//!   nothing. This runner sends `run-failed` with the experiment as loaded as payload
+//!   and the validation error as `error`
+//!   (`An exception was raised: InvalidExperiment('experiment requires a description')`),
+//!   so every run has a terminal event. Consumers that read `payload.title` (or
+//!   `payload.experiment.title` for a journal) keep working. No journal is written.
+//! * **Before-method tolerance miss**: like chaostoolkit-lib 1.45.1 (and unlike older
+//!   versions) the status is `completed`, the method is skipped, rollbacks play under
+//!   the `default` strategy, `run-completed` is sent and the exit code is 0. Only a
+//!   probe that *fails* makes it `failed`.
+//! * **Providers**: `python` activities (and python tolerance probes, python dynamic
+//!   configuration) cannot run here; validation reports them as
+//!   `InvalidActivity('the python provider is not supported by this runner, …')`.
+//!   Controls are validated but not applied (a note says so); `runtime.python` is
+//!   ignored; Vault secrets load as empty.
+//! * **Hypothesis strategies**: `default`, `before-method-only`, `after-method-only`;
+//!   `during-method-only` and `continuously` are refused with a clear message.
+//! * **Journal**: `notifier-version` replaces `chaoslib-version`; `platform` is
+//!   `OS-release-arch`; an `exception` list holds one line, `ActivityFailed: message`,
+//!   where chaostoolkit stores the Python traceback (whose last line has that shape).
+//! * **Tolerances**: regexes use Rust `regex` syntax; JSONPath uses RFC 9535
+//!   (chaostoolkit needs the optional `jsonpath2` package and rejects the tolerance
+//!   without it); a `type: probe` tolerance is met when its process exits 0 or its HTTP
+//!   status is below 400. Where chaostoolkit would crash with a Python `TypeError`
+//!   (a regex against a mapping, an out-of-type range), the tolerance is simply not met.
+//! * **HTTP**: a timeout bounds the whole request (connect + read), not each socket
+//!   read; header names in the output are capitalised (`Content-Type`).
+//! * **Robustness**: malformed experiments that crash chaostoolkit with a Python
+//!   traceback (an activity that is a string, `method: 5`…) get a typed validation error;
+//!   a timed-out process is killed with its process group.
+//! * **YAML** is YAML 1.2 (`yes`/`no` are strings, not booleans as in PyYAML).
+//! * Load failures (missing file, bad JSON/YAML, unknown extension) send no event, like
+//!   chaostoolkit; the error carries the file and the line:column.
+
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod execute;
+pub mod journal;
+pub mod load;
+pub mod provider;
+pub mod pyvalue;
+pub mod report;
+pub mod substitute;
+pub mod tolerance;
+pub mod validate;
+
+use std::sync::Mutex;
+
+use notifier_core::Event;
+use serde_json::Value;
+
+pub use cli::{RunArgs, RunOutcome, RunStatus, ValidateArgs, ValidateOutcome, run, validate};
+pub use config::Var;
+pub use error::{
+    ActivityFailed, InvalidActivity, InvalidControl, InvalidExperiment, JournalError, LoadError, RunnerError,
+    ValidationError,
+};
+pub use execute::{DryMode, HypothesisStrategy, RollbackStrategy};
+pub use report::Reporter;
+
+/// Receives the flow events; the CLI passes the real dispatcher.
+///
+/// `payload` is the experiment (as loaded) or the journal; `error` is the envelope's
+/// `error` value when there is one (already rendered like the reference:
+/// `An exception was raised: Kind('message')`).
+pub trait FlowNotifier {
+    /// Sends one event. Delivery failures must not be reported back: they never change
+    /// the outcome of a flow.
+    fn notify(&self, event: Event, payload: &Value, error: Option<&Value>);
+}
+
+/// A recorded event: the event, its payload and its error.
+pub type RecordedEvent = (Event, Value, Option<Value>);
+
+impl FlowNotifier for Mutex<Vec<RecordedEvent>> {
+    fn notify(&self, event: Event, payload: &Value, error: Option<&Value>) {
+        if let Ok(mut events) = self.lock() {
+            events.push((event, payload.clone(), error.cloned()));
+        }
+    }
+}
+
+/// A [`FlowNotifier`] that sends nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoNotifications;
+
+impl FlowNotifier for NoNotifications {
+    fn notify(&self, _event: Event, _payload: &Value, _error: Option<&Value>) {}
+}
+
+/// A [`FlowNotifier`] that keeps every event, for tests and dry runs.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    events: Mutex<Vec<RecordedEvent>>,
+}
+
+impl Recorder {
+    /// The events received so far.
+    pub fn events(&self) -> Vec<RecordedEvent> {
+        self.events.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+
+    /// The names of the events received so far.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.events().iter().map(|(e, _, _)| e.name()).collect()
+    }
+
+    /// The events as the envelopes a channel would receive (with a real timestamp).
+    pub fn envelopes(&self) -> Vec<notifier_core::Envelope> {
+        self.events()
+            .into_iter()
+            .map(|(event, payload, error)| notifier_core::Envelope::new(event, payload, error))
+            .collect()
+    }
+}
+
+impl FlowNotifier for Recorder {
+    fn notify(&self, event: Event, payload: &Value, error: Option<&Value>) {
+        self.events.notify(event, payload, error);
+    }
+}
+
+impl<T: FlowNotifier + ?Sized> FlowNotifier for &T {
+    fn notify(&self, event: Event, payload: &Value, error: Option<&Value>) {
+        (**self).notify(event, payload, error);
+    }
+}

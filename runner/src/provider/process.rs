@@ -1,0 +1,286 @@
+//! The `process` provider: run an executable and capture its exit status and output.
+//!
+//! * `path` is resolved like Python's `shutil.which` (a leading `~` is expanded): a
+//!   path with a `/` is used as-is when it is an executable file, otherwise each `PATH`
+//!   directory is searched.
+//! * `arguments` may be a list (`null` and `""` items are dropped, the others rendered
+//!   like Python's `str()`), a mapping (flattened to `key, value, …`), or a string, in
+//!   which case `"{path} {arguments}"` runs through `/bin/sh -c`, like `shell=True`.
+//! * `timeout` (seconds, on the provider) kills the process — its whole process group,
+//!   so a shell's children go too — and fails the activity with
+//!   `process activity took too long to complete`.
+//! * The output is `{"status": exit code, "stdout": text, "stderr": text}`; a process
+//!   killed by a signal has a negative status, like Python's `returncode`. A non-zero
+//!   status is not a failure. Standard input is empty (`/dev/null`).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+
+use crate::error::ActivityFailed;
+use crate::pyvalue::{py_str, truthy};
+use crate::substitute::Scope;
+
+/// Where `shutil.which` would find an executable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Which {
+    /// An executable file.
+    Found(PathBuf),
+    /// A file exists but is not executable.
+    NotExecutable,
+    /// Nothing found.
+    NotFound,
+}
+
+/// Resolves a command like Python's `shutil.which` (after `~` expansion).
+pub fn which(command: &str) -> Which {
+    let command = expand_user(command);
+    if command.as_os_str().is_empty() {
+        return Which::NotFound;
+    }
+    if command.components().count() > 1 || command.to_string_lossy().contains('/') {
+        return check(&command);
+    }
+    let path_var = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
+    let mut not_executable = false;
+    for dir in std::env::split_paths(&path_var) {
+        let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+        match check(&dir.join(&command)) {
+            Which::Found(p) => return Which::Found(p),
+            Which::NotExecutable => not_executable = true,
+            Which::NotFound => {}
+        }
+    }
+    if not_executable { Which::NotExecutable } else { Which::NotFound }
+}
+
+fn check(path: &Path) -> Which {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => {
+            if is_executable(&meta) {
+                Which::Found(path.to_path_buf())
+            } else {
+                Which::NotExecutable
+            }
+        }
+        _ => Which::NotFound,
+    }
+}
+
+#[cfg(unix)]
+fn is_executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_executable(_meta: &std::fs::Metadata) -> bool {
+    true
+}
+
+fn expand_user(path: &str) -> PathBuf {
+    if let Some(rest) = path.strip_prefix('~')
+        && (rest.is_empty() || rest.starts_with('/'))
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        let mut p = PathBuf::from(home);
+        if let Some(rest) = rest.strip_prefix('/') {
+            p.push(rest);
+        }
+        return p;
+    }
+    PathBuf::from(path)
+}
+
+/// Runs a process provider (the activity has been validated).
+///
+/// `warn_on_failure` is true outside the hypothesis (activities without `tolerance`):
+/// a non-zero status is then logged as a warning, like the reference.
+pub fn run_process(
+    provider: &Map<String, Value>,
+    scope: &Scope<'_>,
+    warn_on_failure: bool,
+) -> Result<Value, ActivityFailed> {
+    let raw_path = provider.get("path").map(py_str).unwrap_or_default();
+    let path = match which(&raw_path) {
+        Which::Found(p) => p,
+        _ => return Err(ActivityFailed::ProcessNotFound { path: raw_path }),
+    };
+    let mut arguments = provider.get("arguments").cloned().unwrap_or(Value::Array(Vec::new()));
+    if truthy(&arguments) && !scope.is_empty() {
+        arguments = scope.substitute(&arguments);
+    }
+    let timeout = match provider.get("timeout").map(|t| scope.substitute(t)) {
+        Some(Value::Number(n)) => {
+            n.as_f64().filter(|f| f.is_finite() && *f >= 0.0).map(|f| Duration::from_secs_f64(f.min(1e9)))
+        }
+        _ => None,
+    };
+
+    let mut command = match &arguments {
+        Value::String(args) => {
+            let mut c = Command::new("/bin/sh");
+            c.arg("-c").arg(format!("{} {}", path.to_string_lossy(), args));
+            c
+        }
+        other => {
+            let items: Vec<Value> = match other {
+                Value::Object(map) => map.iter().flat_map(|(k, v)| [Value::String(k.clone()), v.clone()]).collect(),
+                Value::Array(items) => items.clone(),
+                _ => Vec::new(),
+            };
+            let mut c = Command::new(&path);
+            c.args(items.iter().filter(|v| !v.is_null() && v.as_str() != Some("")).map(py_str));
+            c
+        }
+    };
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    #[cfg(unix)]
+    if timeout.is_some() {
+        // Its own process group, so a timeout can kill what a shell started too.
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    tracing::debug!("Running: {:?}", command);
+
+    let mut child = command.spawn().map_err(|e| ActivityFailed::ProcessSpawn {
+        path: path.to_string_lossy().into_owned(),
+        reason: e.to_string(),
+    })?;
+    let stdout = read_in_background(child.stdout.take());
+    let stderr = read_in_background(child.stderr.take());
+
+    let status = match timeout {
+        None => child.wait(),
+        Some(limit) => match wait_with_deadline(&mut child, limit) {
+            Some(status) => status,
+            None => {
+                kill_group(&mut child);
+                return Err(ActivityFailed::ProcessTimeout);
+            }
+        },
+    }
+    .map_err(|e| ActivityFailed::ProcessSpawn { path: path.to_string_lossy().into_owned(), reason: e.to_string() })?;
+
+    // A grandchild that kept the pipes open must not hold the run forever.
+    let grace = Duration::from_secs(2);
+    let stdout = stdout.recv_timeout(grace).unwrap_or_default();
+    let stderr = stderr.recv_timeout(grace).unwrap_or_default();
+    let code = exit_code(&status);
+    if warn_on_failure && code > 0 {
+        tracing::warn!(
+            "This process returned a non-zero exit code. This may indicate some error and not what you expected. Please have a look at the logs."
+        );
+    }
+    Ok(json!({
+        "status": code,
+        "stdout": String::from_utf8_lossy(&stdout),
+        "stderr": String::from_utf8_lossy(&stderr),
+    }))
+}
+
+fn read_in_background<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    if let Some(mut pipe) = pipe {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            let _ = tx.send(buf);
+        });
+    }
+    rx
+}
+
+fn wait_with_deadline(child: &mut Child, limit: Duration) -> Option<std::io::Result<std::process::ExitStatus>> {
+    let deadline = Instant::now() + limit;
+    let mut nap = Duration::from_millis(1);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(Ok(status)),
+            Ok(None) => {}
+            Err(e) => return Some(Err(e)),
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return None;
+        }
+        std::thread::sleep(nap.min(deadline - now));
+        nap = (nap * 2).min(Duration::from_millis(25));
+    }
+}
+
+fn kill_group(child: &mut Child) {
+    #[cfg(unix)]
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: kill(2) with a negative pid signals the process group we created
+        // for this child (process_group(0) above); it has no memory-safety effects.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn exit_code(status: &std::process::ExitStatus) -> i64 {
+    if let Some(code) = status.code() {
+        return i64::from(code);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return -i64::from(signal);
+        }
+    }
+    -1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty() -> Map<String, Value> {
+        Map::new()
+    }
+
+    fn provider(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn which_finds_commands_on_path_and_refuses_missing_ones() {
+        assert!(matches!(which("sh"), Which::Found(_)));
+        assert_eq!(which("surely-not-a-command-xyz"), Which::NotFound);
+        assert_eq!(which("/etc/passwd"), Which::NotExecutable);
+        assert_eq!(which(""), Which::NotFound);
+    }
+
+    #[test]
+    fn list_mapping_and_string_arguments() {
+        let (c, s) = (empty(), empty());
+        let scope = Scope::new(&c, &s);
+        let out = run_process(&provider(json!({"path": "echo", "arguments": ["a", null, "", 1, true]})), &scope, true);
+        assert_eq!(out.ok().map(|o| o["stdout"].clone()), Some(json!("a 1 True\n")));
+        let out = run_process(&provider(json!({"path": "echo", "arguments": {"-n": "x"}})), &scope, true);
+        assert_eq!(out.ok().map(|o| o["stdout"].clone()), Some(json!("x")));
+        let out =
+            run_process(&provider(json!({"path": "echo", "arguments": "one; echo two >&2; exit 3"})), &scope, true);
+        assert_eq!(out.ok(), Some(json!({"status": 3, "stdout": "one\n", "stderr": "two\n"})));
+    }
+
+    #[test]
+    fn timeout_kills_the_process_group() {
+        let (c, s) = (empty(), empty());
+        let scope = Scope::new(&c, &s);
+        let started = Instant::now();
+        let out =
+            run_process(&provider(json!({"path": "sleep", "arguments": "30 | cat", "timeout": 0.2})), &scope, true);
+        assert_eq!(out, Err(ActivityFailed::ProcessTimeout));
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+}
