@@ -1,2 +1,53 @@
-//! Facade.
-pub use notifier_core::*;
+//! Chaos Toolkit flow notifications, compiled from the settings file.
+//!
+//! Three ways to use the same compiler and runtime:
+//!
+//! * **run time**: [`Notifier::from_settings_file`](FromSettings::from_settings_file)
+//!   loads `~/.chaostoolkit/settings.yaml` (or any file), validates it exactly like
+//!   `notifier check`, and delivers events:
+//!
+//!   ```no_run
+//!   use notifier::{Event, FromSettings, Notifier};
+//!   use serde_json::json;
+//!
+//!   let notifier = Notifier::from_settings_file("chaostoolkit/settings.yaml");
+//!   let report = notifier.notify(Event::RunStarted, json!({"title": "my experiment"}), None);
+//!   for failure in report.failures() {
+//!       eprintln!("{failure}");
+//!   }
+//!   ```
+//! * **compile time**: the [`settings!`] macro embeds a settings file as a typed dispatch
+//!   table; a broken file is a compile error pointing at its line.
+//! * **CI**: the `notifier check` command.
+//!
+//! The envelope, the HTTP requests and the plugin calls are those of chaostoolkit-lib
+//! 1.45; see the README for what is deliberately different (bounded delivery times,
+//! validation, no redirect downgrades, secrets from the environment).
+
+#![warn(missing_docs)]
+
+mod load;
+
+pub use load::{FromSettings, LoadError, LoadedSettings, load_channels};
+pub use notifier_core::channel::{ChannelDef, ChannelKind, HttpDef, Origin, PluginDef};
+pub use notifier_core::dispatch::{Dispatch, Mode, Notifier, NotifierBuilder};
+pub use notifier_core::envelope::{Envelope, error_value, exception, exception_text};
+pub use notifier_core::event::{Event, EventSet, Phase, UnknownEvent};
+pub use notifier_core::plugin::{PluginConfig, PluginError, PluginFn, PluginRegistry};
+pub use notifier_core::report::{ChannelOutcome, DeliveryReport, FailureKind, FlushReport, Outcome, Stats};
+pub use notifier_core::template::{Segment, Template};
+pub use notifier_macros::settings;
+pub use notifier_schema as schema;
+
+/// Built-in plugins, usable in the `plugins:` map of [`settings!`] or registered by
+/// default in [`PluginRegistry::new`].
+pub mod plugins {
+    pub use notifier_core::plugins::*;
+}
+
+/// Re-exports for the code the [`settings!`] macro generates. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use notifier_core;
+    pub use std;
+}

@@ -12,17 +12,29 @@
 #![warn(missing_docs)]
 
 pub mod channel;
+#[cfg(feature = "http")]
+pub mod dispatch;
+#[cfg(feature = "http")]
+mod engine;
 pub mod envelope;
 pub mod event;
 pub mod plugin;
 pub mod plugins;
 pub mod redact;
+pub mod report;
+#[cfg(feature = "http")]
+pub mod signing;
 pub mod template;
+#[cfg(feature = "http")]
+pub mod transport;
 pub mod wire;
 
 pub use channel::{ChannelDef, ChannelKind, HttpDef, Origin, PluginDef, Str};
+#[cfg(feature = "http")]
+pub use dispatch::{Dispatch, Mode, Notifier, NotifierBuilder};
 pub use envelope::{Envelope, error_value, exception, exception_text};
 pub use event::{Event, EventSet, Phase, UnknownEvent};
-pub use plugin::{PluginConfig, PluginError, PluginFn};
+pub use plugin::{PluginConfig, PluginError, PluginFn, PluginRegistry};
 pub use redact::Secret;
+pub use report::{ChannelOutcome, DeliveryReport, FailureKind, FlushReport, Outcome, Stats};
 pub use template::{Segment, Template};

@@ -69,6 +69,46 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
+/// Masks known secret values in any text (log lines, error chains, dry runs).
+///
+/// Each channel collects the values it must never show: resolved `${VAR}` values,
+/// credential header values, URL passwords and token query values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Redactor {
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    /// Shortest value treated as a secret; shorter ones (`1`, `on`) would mask ordinary text.
+    pub const MIN_SECRET_LEN: usize = 4;
+
+    /// Adds a value to mask.
+    pub fn add(&mut self, secret: impl Into<String>) {
+        let secret = secret.into();
+        if secret.len() >= Self::MIN_SECRET_LEN && !self.secrets.contains(&secret) {
+            self.secrets.push(secret);
+            // Longest first, so a secret containing another is masked whole.
+            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    /// Whether there is nothing to mask.
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+    }
+
+    /// `text` with every known secret replaced by [`MASK`].
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for s in &self.secrets {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), MASK);
+            }
+        }
+        out
+    }
+}
+
 /// A value that must never be printed: `Debug` and `Display` show [`MASK`].
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret(String);
@@ -118,5 +158,14 @@ mod tests {
             assert!(!is_sensitive_name(n), "{n}");
         }
         assert_eq!(format!("{:?} {}", Secret::new("x"), Secret::new("x")), "*** ***");
+    }
+
+    #[test]
+    fn redactor_masks_longest_first() {
+        let mut r = Redactor::default();
+        r.add("abcd");
+        r.add("abcdefgh");
+        r.add("on");
+        assert_eq!(r.redact("x abcdefgh y abcd on"), "x *** y *** on");
     }
 }

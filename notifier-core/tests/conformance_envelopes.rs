@@ -19,14 +19,11 @@ use notifier_core::event::Event;
 use serde_json::{Map, Value};
 
 fn conformance_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("conformance")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("conformance")
 }
 
 fn read_json(path: &Path) -> Value {
-    let text =
-        fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
@@ -45,9 +42,7 @@ fn cases() -> Vec<Map<String, Value>> {
 }
 
 fn str_field<'a>(map: &'a Map<String, Value>, key: &str, what: &str) -> &'a str {
-    map.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("{what}: `{key}` must be a string"))
+    map.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("{what}: `{key}` must be a string"))
 }
 
 /// The case's `error` as our API receives it: absent → `None`; `{"exception": {"kind",
@@ -84,9 +79,7 @@ fn top_level_ts(body: &str) -> &str {
                 }
                 if depth == 1 && &body[start..i] == "ts" && body[i + 1..].starts_with(": ") {
                     let value = &body[i + 3..];
-                    let end = value
-                        .find([',', '}'])
-                        .expect("the envelope object is closed");
+                    let end = value.find([',', '}']).expect("the envelope object is closed");
                     return &value[..end];
                 }
             }
@@ -100,23 +93,15 @@ fn top_level_ts(body: &str) -> &str {
 /// A readable report of two byte strings that differ.
 fn describe_difference(ours: &str, reference: &str) -> String {
     let (a, b) = (ours.as_bytes(), reference.as_bytes());
-    let offset = a
-        .iter()
-        .zip(b)
-        .position(|(x, y)| x != y)
-        .unwrap_or(a.len().min(b.len()));
+    let offset = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
     let window = |s: &[u8]| {
         let from = offset.saturating_sub(40);
         let to = (offset + 40).min(s.len());
         String::from_utf8_lossy(&s[from.min(to)..to]).into_owned()
     };
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "first differing byte at offset {offset} (ours {} bytes, reference {} bytes)",
-        a.len(),
-        b.len()
-    );
+    let _ =
+        writeln!(out, "first differing byte at offset {offset} (ours {} bytes, reference {} bytes)", a.len(), b.len());
     let _ = writeln!(out, "  ours      …{}…", window(a));
     let _ = writeln!(out, "  reference …{}…", window(b));
     let _ = writeln!(out, "  ours:      {ours}");
@@ -129,11 +114,7 @@ fn header<'a>(request: &'a Value, name: &str) -> Option<&'a str> {
         .as_array()
         .expect("headers is an array of pairs")
         .iter()
-        .find(|pair| {
-            pair[0]
-                .as_str()
-                .is_some_and(|k| k.eq_ignore_ascii_case(name))
-        })
+        .find(|pair| pair[0].as_str().is_some_and(|k| k.eq_ignore_ascii_case(name)))
         .map(|pair| pair[1].as_str().expect("header values are strings"))
 }
 
@@ -163,25 +144,17 @@ fn envelopes_match_the_reference_byte_for_byte() {
         let id = str_field(case, "id", "case");
         assert!(ids.insert(format!("{id}.json")), "duplicate case id {id}");
         let event_name = str_field(case, "event", id);
-        let event = Event::from_name(event_name)
-            .unwrap_or_else(|| panic!("{id}: unknown event {event_name}"));
+        let event = Event::from_name(event_name).unwrap_or_else(|| panic!("{id}: unknown event {event_name}"));
         let payload = case.get("payload").cloned().unwrap_or(Value::Null);
         let error = case_error(case, id);
 
         let golden = read_json(&golden_dir.join(format!("{id}.json")));
-        assert_eq!(
-            golden["event"], event_name,
-            "{id}: golden file is for another event"
-        );
+        assert_eq!(golden["event"], event_name, "{id}: golden file is for another event");
 
         // The GET channel: no body, no body headers.
         let get = &golden["get"];
         assert_eq!(get["method"], "GET", "{id}");
-        assert!(
-            get["body"].is_null(),
-            "{id}: the GET had a body: {}",
-            get["body"]
-        );
+        assert!(get["body"].is_null(), "{id}: the GET had a body: {}", get["body"]);
         for name in ["Content-Length", "Content-Type", "Transfer-Encoding"] {
             assert_eq!(header(get, name), None, "{id}: the GET had {name}");
         }
@@ -189,33 +162,22 @@ fn envelopes_match_the_reference_byte_for_byte() {
         // The POST channel: the envelope, byte for byte.
         let post = &golden["post"];
         assert_eq!(post["method"], "POST", "{id}");
-        let reference = post["body"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{id}: no POST body"));
-        assert_eq!(
-            header(post, "Content-Type"),
-            Some("application/json"),
-            "{id}"
-        );
+        let reference = post["body"].as_str().unwrap_or_else(|| panic!("{id}: no POST body"));
+        assert_eq!(header(post, "Content-Type"), Some("application/json"), "{id}");
         assert_eq!(
             header(post, "Content-Length"),
             Some(reference.len().to_string().as_str()),
             "{id}: recorded Content-Length"
         );
         let ts_text = top_level_ts(reference);
-        let ts: f64 = ts_text
-            .parse()
-            .unwrap_or_else(|e| panic!("{id}: ts {ts_text:?}: {e}"));
+        let ts: f64 = ts_text.parse().unwrap_or_else(|e| panic!("{id}: ts {ts_text:?}: {e}"));
 
         let ours = Envelope::at(event, payload, error, ts).to_wire_json();
         let ours = String::from_utf8(ours).expect("the wire encoding is ASCII");
         if let Some((_, why)) = KNOWN_DIFFERENCES.iter().find(|(k, _)| *k == id) {
             assert_ne!(ours, reference, "{id} now matches ({why}): remove it from KNOWN_DIFFERENCES");
         } else if ours != reference {
-            failures.push(format!(
-                "case {id}: {}",
-                describe_difference(&ours, reference)
-            ));
+            failures.push(format!("case {id}: {}", describe_difference(&ours, reference)));
         }
     }
 
@@ -228,10 +190,7 @@ fn envelopes_match_the_reference_byte_for_byte() {
     let stale: Vec<_> = on_disk.difference(&ids).collect();
     assert!(stale.is_empty(), "golden files without a case: {stale:?}");
 
-    let covered: BTreeSet<&str> = cases
-        .iter()
-        .map(|case| str_field(case, "event", "case"))
-        .collect();
+    let covered: BTreeSet<&str> = cases.iter().map(|case| str_field(case, "event", "case")).collect();
     for event in Event::ALL {
         assert!(covered.contains(event.name()), "no case for {event}");
     }
@@ -254,9 +213,6 @@ fn the_ts_scanner_ignores_nested_ts_keys() {
 #[test]
 fn differences_report_the_first_offset() {
     let report = describe_difference(r#"{"a": 1e16}"#, r#"{"a": 1e+16}"#);
-    assert!(
-        report.starts_with("first differing byte at offset 8 "),
-        "{report}"
-    );
+    assert!(report.starts_with("first differing byte at offset 8 "), "{report}");
     assert!(report.contains(r#"ours:      {"a": 1e16}"#), "{report}");
 }

@@ -5,6 +5,10 @@
 //! | `chaosslack.notification` | `notify` | posts the chaostoolkit-slack 0.10 message with `chat.postMessage` |
 //! | `notifier.jsonl` | `notify` | appends one JSON line per event to `path` (`-` = stdout) |
 
+pub mod jsonl;
+#[cfg(feature = "http")]
+pub mod slack;
+
 /// What the settings compiler and code generator know about a built-in plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BuiltinPlugin {
@@ -37,4 +41,14 @@ pub const BUILTINS: &[BuiltinPlugin] = &[
 /// The built-in plugin registered under `module` (any function name).
 pub fn builtin(module: &str) -> Option<&'static BuiltinPlugin> {
     BUILTINS.iter().find(|b| b.module == module)
+}
+
+/// The function of a built-in plugin, by Chaos Toolkit module and function name.
+#[cfg(feature = "http")]
+pub fn builtin_fn(module: &str, func: &str) -> Option<crate::PluginFn> {
+    match (module, func) {
+        ("chaosslack.notification", "notify") => Some(slack::notify),
+        ("notifier.jsonl", "notify") => Some(jsonl::notify),
+        _ => None,
+    }
 }

@@ -1,0 +1,689 @@
+//! The dispatcher: one envelope per event, channels in file order, each filtered by its
+//! event set and delivered within its time budget.
+//!
+//! Two modes:
+//! * **sequential** (default, the reference's semantics): `notify` returns when every
+//!   channel has been tried, and never later than the per-event budget;
+//! * **background**: `notify` only enqueues (one bounded queue and one worker per
+//!   channel, so each channel keeps the order of events while channels proceed in
+//!   parallel) and returns at once; [`Notifier::flush`] waits for the queues, and
+//!   dropping the notifier flushes within a cap.
+//!
+//! Nothing a channel does changes the caller's flow: every failure becomes an
+//! [`Outcome::Failed`] in the report, a DEBUG line on the `chaostoolkit` log target (with
+//! the reference's wording) and a counter.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::channel::{ChannelDef, ChannelKind, MAX_RETRIES};
+use crate::envelope::Envelope;
+use crate::event::Event;
+use crate::plugin::{PluginConfig, PluginFn};
+use crate::redact::Redactor;
+use crate::report::{ChannelOutcome, Counters, DeliveryReport, FailureKind, FlushReport, Outcome, Stats};
+use crate::template::Template;
+use crate::transport::{Clients, HttpTarget, MAX_BACKOFF};
+
+/// Default bound on the time one event may block the flow in sequential mode.
+pub const DEFAULT_EVENT_BUDGET: Duration = Duration::from_secs(30);
+/// Default capacity of each channel's queue in background mode.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
+/// Default time the final flush may take when a background notifier is dropped.
+pub const DEFAULT_FLUSH_CAP: Duration = Duration::from_secs(5);
+
+/// How `notify` delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Deliver before returning, channel after channel (Chaos Toolkit's behaviour).
+    #[default]
+    Sequential,
+    /// Enqueue and return; workers deliver.
+    Background,
+}
+
+type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Configures a [`Notifier`].
+pub struct NotifierBuilder {
+    channels: Vec<ChannelDef>,
+    mode: Mode,
+    event_budget: Duration,
+    queue_capacity: usize,
+    flush_cap: Duration,
+    lookup: Lookup,
+}
+
+impl NotifierBuilder {
+    /// A builder over a channel table.
+    pub fn new(channels: Vec<ChannelDef>) -> NotifierBuilder {
+        NotifierBuilder {
+            channels,
+            mode: Mode::Sequential,
+            event_budget: DEFAULT_EVENT_BUDGET,
+            queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            flush_cap: DEFAULT_FLUSH_CAP,
+            lookup: Arc::new(|name| std::env::var(name).ok()),
+        }
+    }
+
+    /// Delivery mode (default sequential).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Background mode on or off.
+    pub fn background(self, on: bool) -> Self {
+        self.mode(if on { Mode::Background } else { Mode::Sequential })
+    }
+
+    /// Longest time one event may block the caller in sequential mode (default 30 s).
+    /// Channels whose turn comes after it is used up are reported as failed.
+    pub fn event_budget(mut self, budget: Duration) -> Self {
+        self.event_budget = budget;
+        self
+    }
+
+    /// Capacity of each channel's queue in background mode (default 1024).
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// Longest time dropping a background notifier waits for its queues (default 5 s).
+    pub fn flush_cap(mut self, cap: Duration) -> Self {
+        self.flush_cap = cap;
+        self
+    }
+
+    /// Where `${VAR}` values come from (default: the process environment).
+    pub fn env(mut self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.lookup = Arc::new(lookup);
+        self
+    }
+
+    /// Resolves every channel and, in background mode, starts the workers.
+    ///
+    /// A channel that cannot be resolved (an unset `${VAR}`, …) does not fail the build:
+    /// it is logged once here and reported as failed for every event it would receive.
+    pub fn build(self) -> Notifier {
+        let channels: Vec<Channel> = self
+            .channels
+            .into_iter()
+            .enumerate()
+            .map(|(index, def)| Channel::resolve(index, def, &*self.lookup))
+            .collect();
+        let background = (self.mode == Mode::Background).then(|| Background::new());
+        let shared = Arc::new(Shared {
+            channels,
+            event_budget: self.event_budget,
+            flush_cap: self.flush_cap,
+            counters: Counters::default(),
+            clients: Clients::default(),
+            background,
+        });
+        if let Some(bg) = &shared.background {
+            let mut senders = Vec::with_capacity(shared.channels.len());
+            let mut workers = Vec::with_capacity(shared.channels.len());
+            for index in 0..shared.channels.len() {
+                let (tx, rx) = mpsc::channel(self.queue_capacity);
+                senders.push(tx);
+                workers.push(crate::engine::handle().spawn(worker(shared.clone(), index, rx)));
+            }
+            *lock(&bg.senders) = senders;
+            *lock(&bg.workers) = workers;
+        }
+        Notifier { shared }
+    }
+}
+
+/// Delivers flow events to a table of channels. See the [module docs](self).
+pub struct Notifier {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    channels: Vec<Channel>,
+    event_budget: Duration,
+    flush_cap: Duration,
+    counters: Counters,
+    clients: Clients,
+    background: Option<Background>,
+}
+
+struct Channel {
+    index: usize,
+    def: ChannelDef,
+    label: String,
+    ready: Result<Ready, String>,
+}
+
+enum Ready {
+    Http(Arc<HttpTarget>),
+    Plugin { config: Arc<PluginConfig>, redactor: Redactor },
+}
+
+struct Job {
+    env: Arc<Envelope>,
+    body: Bytes,
+    message_id: String,
+    call: Option<PluginFn>,
+}
+
+struct Background {
+    senders: Mutex<Vec<mpsc::Sender<Job>>>,
+    workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    pending: Mutex<usize>,
+    drained: Condvar,
+    completed: Mutex<Vec<(Event, ChannelOutcome)>>,
+    closing: AtomicBool,
+}
+
+impl Background {
+    fn new() -> Background {
+        Background {
+            senders: Mutex::new(Vec::new()),
+            workers: Mutex::new(Vec::new()),
+            pending: Mutex::new(0),
+            drained: Condvar::new(),
+            completed: Mutex::new(Vec::new()),
+            closing: AtomicBool::new(false),
+        }
+    }
+
+    fn done(&self) {
+        let mut pending = lock(&self.pending);
+        *pending = pending.saturating_sub(1);
+        if *pending == 0 {
+            self.drained.notify_all();
+        }
+    }
+}
+
+/// A poisoned lock only means another thread panicked while holding it; the data (queues,
+/// counters) is still usable, and notifications must go on.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Channel {
+    fn resolve(index: usize, def: ChannelDef, lookup: &(dyn Fn(&str) -> Option<String> + Send + Sync)) -> Channel {
+        let label = def.label();
+        let ready = match &def.kind {
+            ChannelKind::Http(h) => {
+                HttpTarget::resolve(h, lookup).map(|t| Ready::Http(Arc::new(t))).map_err(|e| e.to_string())
+            }
+            ChannelKind::Plugin(p) => resolve_plugin_config(&p.config_json, lookup)
+                .map(|(config, redactor)| Ready::Plugin { config: Arc::new(config), redactor }),
+        };
+        if let Err(reason) = &ready {
+            tracing::warn!(
+                target: "chaostoolkit",
+                "notification channel #{} ({}:{}:{}, {label}) is disabled: {reason}",
+                index + 1,
+                def.origin.file,
+                def.origin.line,
+                def.origin.column
+            );
+        }
+        Channel { index, def, label, ready }
+    }
+
+    /// Upper bound of one delivery on this channel, all attempts included.
+    fn bound(&self) -> Duration {
+        let retries = u32::from(self.def.retries.min(MAX_RETRIES));
+        self.def.timeout.saturating_mul(retries + 1) + MAX_BACKOFF.saturating_mul(retries)
+    }
+
+    fn outcome(&self, outcome: Outcome, attempts: u32, elapsed: Duration) -> ChannelOutcome {
+        ChannelOutcome { channel: self.index, label: self.label.clone(), outcome, attempts, elapsed }
+    }
+}
+
+/// Parses a plugin's channel entry and resolves `${VAR}` in its string values (not in
+/// `type`, `module`, `func` and `events`).
+fn resolve_plugin_config(
+    json: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<(PluginConfig, Redactor), String> {
+    let entry: Map<String, Value> =
+        serde_json::from_str(json).map_err(|e| format!("invalid plugin configuration: {e}"))?;
+    let mut redactor = Redactor::default();
+    let mut resolved = Map::new();
+    for (key, value) in entry {
+        let value = if matches!(key.as_str(), "type" | "module" | "func" | "events") {
+            value
+        } else {
+            resolve_value(value, &key, lookup, &mut redactor)?
+        };
+        resolved.insert(key, value);
+    }
+    Ok((PluginConfig::new(resolved), redactor))
+}
+
+fn resolve_value(
+    value: Value,
+    key: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    redactor: &mut Redactor,
+) -> Result<Value, String> {
+    Ok(match value {
+        Value::String(s) => {
+            let t = Template::parse(&s).map_err(|e| format!("`{key}`: {e}"))?;
+            let out = t.resolve_with(lookup).map_err(|e| format!("`{key}`: {e}"))?;
+            if !t.is_literal() || crate::redact::is_sensitive_name(key) {
+                redactor.add(out.clone());
+            }
+            Value::String(out)
+        }
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| resolve_value(v, key, lookup, redactor)).collect::<Result<_, _>>()?)
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| resolve_value(v, &k, lookup, redactor).map(|v| (k, v)))
+                .collect::<Result<_, _>>()?,
+        ),
+        other => other,
+    })
+}
+
+impl Notifier {
+    /// A builder over a channel table.
+    pub fn builder(channels: Vec<ChannelDef>) -> NotifierBuilder {
+        NotifierBuilder::new(channels)
+    }
+
+    /// A notifier with no channel (no settings, or settings without notifications).
+    pub fn empty() -> Notifier {
+        NotifierBuilder::new(Vec::new()).build()
+    }
+
+    /// The channel definitions, in order.
+    pub fn channels(&self) -> impl ExactSizeIterator<Item = &ChannelDef> {
+        self.shared.channels.iter().map(|c| &c.def)
+    }
+
+    /// Number of channels.
+    pub fn len(&self) -> usize {
+        self.shared.channels.len()
+    }
+
+    /// Whether there is no channel.
+    pub fn is_empty(&self) -> bool {
+        self.shared.channels.is_empty()
+    }
+
+    /// Counters since the notifier was built.
+    pub fn stats(&self) -> Stats {
+        self.shared.counters.snapshot()
+    }
+
+    /// Sends one event to every channel whose filter accepts it.
+    ///
+    /// `error` is dropped when it is not truthy, like the reference does.
+    pub fn notify(&self, event: Event, payload: Value, error: Option<Value>) -> DeliveryReport {
+        self.notify_envelope(Envelope::new(event, payload, error))
+    }
+
+    /// Sends a prepared envelope (its `ts` is kept).
+    pub fn notify_envelope(&self, envelope: Envelope) -> DeliveryReport {
+        let mut dispatch = self.dispatch(envelope);
+        for index in 0..self.shared.channels.len() {
+            if self.shared.channels[index].def.events.contains(dispatch.env.event) {
+                dispatch.deliver(index);
+            } else {
+                dispatch.filtered(index);
+            }
+        }
+        dispatch.finish()
+    }
+
+    /// Starts dispatching one event channel by channel. The generated code of the
+    /// `settings!` macro uses this to unroll the channel loop; prefer [`Notifier::notify`].
+    pub fn dispatch(&self, envelope: Envelope) -> Dispatch<'_> {
+        let started = Instant::now();
+        let body = Bytes::from(envelope.to_wire_json());
+        Dispatch {
+            notifier: self,
+            env: Arc::new(envelope),
+            body,
+            message_id: crate::signing::new_message_id(),
+            started,
+            deadline: crate::engine::deadline_in(self.shared.event_budget),
+            outcomes: Vec::with_capacity(self.shared.channels.len()),
+        }
+    }
+
+    /// What each channel would send for this event, without sending anything: method,
+    /// URL, headers and body for HTTP channels, the configuration for plugins, all with
+    /// secrets masked.
+    pub fn describe(&self, envelope: &Envelope) -> Vec<(usize, String)> {
+        let body = envelope.to_wire_json();
+        self.shared
+            .channels
+            .iter()
+            .map(|c| {
+                let text = if !c.def.events.contains(envelope.event) {
+                    format!("{}: skipped (not in `events`)\n", c.label)
+                } else {
+                    match &c.ready {
+                        Err(reason) => format!("{}: disabled: {reason}\n", c.label),
+                        Ok(Ready::Http(t)) => t.describe_request(Some(&body)),
+                        Ok(Ready::Plugin { config, redactor }) => {
+                            redactor.redact(&format!("{} with {:?}\n", c.label, config))
+                        }
+                    }
+                };
+                (c.index, text)
+            })
+            .collect()
+    }
+
+    /// Waits until every queued background notification is delivered or `deadline`
+    /// passes, and returns what was delivered since the last flush. In sequential mode
+    /// there is nothing to wait for.
+    pub fn flush(&self, deadline: Duration) -> FlushReport {
+        let Some(bg) = &self.shared.background else {
+            return FlushReport::default();
+        };
+        let until = crate::engine::deadline_in(deadline);
+        let mut pending = lock(&bg.pending);
+        while *pending > 0 {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            pending = bg.drained.wait_timeout(pending, left).unwrap_or_else(std::sync::PoisonError::into_inner).0;
+        }
+        let abandoned = *pending as u64;
+        drop(pending);
+        FlushReport { completed: std::mem::take(&mut *lock(&bg.completed)), abandoned }
+    }
+}
+
+impl Drop for Notifier {
+    /// In background mode: waits up to the flush cap for the queues, then gives up on
+    /// what is left, logging and counting it.
+    fn drop(&mut self) {
+        let Some(bg) = &self.shared.background else { return };
+        let report = self.flush(self.shared.flush_cap);
+        bg.closing.store(true, Ordering::SeqCst);
+        for handle in lock(&bg.workers).drain(..) {
+            handle.abort();
+        }
+        if report.abandoned > 0 {
+            self.shared.counters.abandoned.fetch_add(report.abandoned, Ordering::Relaxed);
+            tracing::warn!(
+                target: "chaostoolkit",
+                "{} notification(s) not delivered within the {:.1} s shutdown cap",
+                report.abandoned,
+                self.shared.flush_cap.as_secs_f64()
+            );
+        }
+    }
+}
+
+/// One event being dispatched. Obtained from [`Notifier::dispatch`]; call one of
+/// [`deliver`](Dispatch::deliver), [`deliver_plugin`](Dispatch::deliver_plugin) or
+/// [`filtered`](Dispatch::filtered) per channel, in order, then [`finish`](Dispatch::finish).
+pub struct Dispatch<'a> {
+    notifier: &'a Notifier,
+    env: Arc<Envelope>,
+    body: Bytes,
+    message_id: String,
+    started: Instant,
+    deadline: Instant,
+    outcomes: Vec<ChannelOutcome>,
+}
+
+impl Dispatch<'_> {
+    /// The envelope every channel receives.
+    pub fn envelope(&self) -> &Envelope {
+        &self.env
+    }
+
+    /// Records that channel `index` does not take this event.
+    pub fn filtered(&mut self, index: usize) {
+        let shared = &self.notifier.shared;
+        let Some(channel) = shared.channels.get(index) else { return };
+        shared.counters.count(&Outcome::Filtered);
+        self.outcomes.push(channel.outcome(Outcome::Filtered, 0, Duration::ZERO));
+    }
+
+    /// Delivers (or, in background mode, enqueues) the event on channel `index`.
+    pub fn deliver(&mut self, index: usize) {
+        self.deliver_with(index, None);
+    }
+
+    /// Like [`deliver`](Dispatch::deliver) for a plugin channel, calling `call` directly
+    /// (the generated code passes the plugin function it resolved at compile time).
+    pub fn deliver_plugin(&mut self, index: usize, call: PluginFn) {
+        self.deliver_with(index, Some(call));
+    }
+
+    fn deliver_with(&mut self, index: usize, call: Option<PluginFn>) {
+        let shared = &self.notifier.shared;
+        let Some(channel) = shared.channels.get(index) else { return };
+        let outcome = if let Some(bg) = &shared.background {
+            self.enqueue(bg, channel, call)
+        } else if Instant::now() >= self.deadline {
+            let budget = shared.event_budget.as_secs_f64();
+            channel.outcome(
+                Outcome::Failed {
+                    kind: FailureKind::Budget,
+                    reason: format!(
+                        "not attempted: the {budget:.1} s budget of this event was used up by earlier channels"
+                    ),
+                },
+                0,
+                Duration::ZERO,
+            )
+        } else {
+            let deadline = self.deadline.min(crate::engine::deadline_in(channel.bound()));
+            let fut = deliver_channel(
+                self.notifier.shared.clone(),
+                index,
+                self.env.clone(),
+                self.body.clone(),
+                self.message_id.clone(),
+                call,
+                deadline,
+            );
+            let started = Instant::now();
+            // The future enforces `deadline` itself; the grace only covers scheduling.
+            crate::engine::run_until(fut, deadline + Duration::from_millis(250)).unwrap_or_else(|| {
+                channel.outcome(
+                    Outcome::Failed {
+                        kind: FailureKind::Timeout,
+                        reason: "delivery did not finish within its budget".into(),
+                    },
+                    0,
+                    started.elapsed(),
+                )
+            })
+        };
+        record(shared, &self.env, &outcome);
+        self.outcomes.push(outcome);
+    }
+
+    fn enqueue(&self, bg: &Background, channel: &Channel, call: Option<PluginFn>) -> ChannelOutcome {
+        let job = Job { env: self.env.clone(), body: self.body.clone(), message_id: self.message_id.clone(), call };
+        *lock(&bg.pending) += 1;
+        let sent = match lock(&bg.senders).get(channel.index) {
+            Some(tx) => tx.try_send(job).map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => "the channel's queue is full".to_owned(),
+                mpsc::error::TrySendError::Closed(_) => "the delivery worker has stopped".to_owned(),
+            }),
+            None => Err("the delivery worker has stopped".to_owned()),
+        };
+        match sent {
+            Ok(()) => channel.outcome(Outcome::Queued, 0, Duration::ZERO),
+            Err(reason) => {
+                bg.done();
+                channel.outcome(Outcome::Failed { kind: FailureKind::Overflow, reason }, 0, Duration::ZERO)
+            }
+        }
+    }
+
+    /// The report of this event.
+    pub fn finish(self) -> DeliveryReport {
+        DeliveryReport {
+            event: self.env.event,
+            ts: self.env.ts,
+            channels: self.outcomes,
+            elapsed: self.started.elapsed(),
+        }
+    }
+}
+
+/// Counts and logs an outcome (failures at DEBUG with the reference's wording,
+/// overflows at WARN since they are our own doing).
+fn record(shared: &Shared, env: &Envelope, outcome: &ChannelOutcome) {
+    shared.counters.count(&outcome.outcome);
+    match &outcome.outcome {
+        Outcome::Failed { kind: FailureKind::Overflow, reason } => tracing::warn!(
+            target: "chaostoolkit",
+            "notification `{}` dropped for channel #{} ({}): {reason}",
+            env.event,
+            outcome.channel + 1,
+            outcome.label
+        ),
+        Outcome::Failed { reason, .. } => tracing::debug!(target: "chaostoolkit", "{reason}"),
+        _ => {}
+    }
+}
+
+async fn worker(shared: Arc<Shared>, index: usize, mut rx: mpsc::Receiver<Job>) {
+    while let Some(job) = rx.recv().await {
+        let Some(bg) = &shared.background else { return };
+        let event = job.env.event;
+        let outcome = if bg.closing.load(Ordering::SeqCst) {
+            let channel = &shared.channels[index];
+            channel.outcome(
+                Outcome::Failed { kind: FailureKind::Abandoned, reason: "notifier shut down before delivery".into() },
+                0,
+                Duration::ZERO,
+            )
+        } else {
+            let deadline = crate::engine::deadline_in(shared.channels[index].bound().min(shared.event_budget));
+            deliver_channel(shared.clone(), index, job.env.clone(), job.body, job.message_id, job.call, deadline).await
+        };
+        record(&shared, &job.env, &outcome);
+        lock(&bg.completed).push((event, outcome));
+        bg.done();
+    }
+}
+
+/// Delivers one envelope on one channel; never panics, never outlives `deadline` by more
+/// than a plugin that ignores its budget keeps its own thread.
+async fn deliver_channel(
+    shared: Arc<Shared>,
+    index: usize,
+    env: Arc<Envelope>,
+    body: Bytes,
+    message_id: String,
+    call: Option<PluginFn>,
+    deadline: Instant,
+) -> ChannelOutcome {
+    let channel = &shared.channels[index];
+    let started = Instant::now();
+    let ready = match &channel.ready {
+        Ok(ready) => ready,
+        Err(reason) => {
+            return channel.outcome(
+                Outcome::Failed {
+                    kind: FailureKind::Config,
+                    reason: format!("channel #{} ({}) is disabled: {reason}", index + 1, channel.label),
+                },
+                0,
+                Duration::ZERO,
+            );
+        }
+    };
+    match ready {
+        Ready::Http(target) => {
+            let client = match shared.clients.get(target.verify_tls, &target.method) {
+                Ok(c) => c.clone(),
+                Err(reason) => {
+                    return channel.outcome(
+                        Outcome::Failed { kind: FailureKind::Transport, reason },
+                        0,
+                        started.elapsed(),
+                    );
+                }
+            };
+            let result = crate::transport::deliver(
+                client,
+                target.clone(),
+                body,
+                message_id,
+                channel.def.timeout,
+                channel.def.retries.min(MAX_RETRIES),
+                deadline,
+            )
+            .await;
+            let outcome = match result.result {
+                Ok(status) => Outcome::Delivered { status: Some(status) },
+                Err((kind, reason)) => Outcome::Failed { kind, reason },
+            };
+            channel.outcome(outcome, result.attempts, started.elapsed())
+        }
+        Ready::Plugin { config, redactor } => {
+            let ChannelKind::Plugin(def) = &channel.def.kind else {
+                unreachable!("a plugin target comes from a plugin definition")
+            };
+            let call = call.unwrap_or(def.call);
+            let name = format!("{}.{}", def.module, def.func);
+            let config = config.clone();
+            let env2 = env.clone();
+            let budget = deadline.saturating_duration_since(Instant::now());
+            let task = tokio::task::spawn_blocking(move || {
+                std::panic::catch_unwind(AssertUnwindSafe(|| call(&config, &env2)))
+            });
+            let outcome = match tokio::time::timeout(budget, task).await {
+                Ok(Ok(Ok(Ok(())))) => Outcome::Delivered { status: None },
+                Ok(Ok(Ok(Err(e)))) => Outcome::Failed {
+                    kind: FailureKind::Plugin,
+                    reason: redactor.redact(&format!("failed calling notification plugin {name}: {e}")),
+                },
+                Ok(Ok(Err(panic))) => Outcome::Failed {
+                    kind: FailureKind::PluginPanic,
+                    reason: redactor.redact(&format!(
+                        "failed calling notification plugin {name}: it panicked: {}",
+                        panic_message(&panic)
+                    )),
+                },
+                Ok(Err(join)) => Outcome::Failed {
+                    kind: FailureKind::PluginPanic,
+                    reason: format!("failed calling notification plugin {name}: {join}"),
+                },
+                Err(_) => Outcome::Failed {
+                    kind: FailureKind::Timeout,
+                    reason: format!(
+                        "notification plugin {name} did not return within {:.1} s; the flow went on without it",
+                        budget.as_secs_f64()
+                    ),
+                },
+            };
+            channel.outcome(outcome, 0, started.elapsed())
+        }
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(no message)".to_owned()
+    }
+}
