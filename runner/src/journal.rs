@@ -42,7 +42,7 @@ pub fn seconds_between(start: SystemTime, end: SystemTime) -> f64 {
 
 /// `platform.platform()`-like: `Linux-6.1.0-x86_64`.
 pub fn platform() -> String {
-    let os = read_trimmed("/proc/sys/kernel/ostype").unwrap_or_else(|| capitalised_os());
+    let os = read_trimmed("/proc/sys/kernel/ostype").unwrap_or_else(capitalised_os);
     match read_trimmed("/proc/sys/kernel/osrelease") {
         Some(release) => format!("{os}-{release}-{}", std::env::consts::ARCH),
         None => format!("{os}-{}", std::env::consts::ARCH),

@@ -1,0 +1,231 @@
+"""Record what the real `chaos run` / `chaos validate` (chaostoolkit 1.21.4, chaostoolkit-lib
+1.45.1) send for the experiments of examples/experiments/, for runner/tests/conformance.rs.
+
+For each scenario of SCENARIOS this script starts one loopback HTTP server (the
+notification sink on /events plus the tiny service the http experiments probe), runs
+`chaos --no-version-check --no-log-file --settings S <command> …` in a fresh temporary
+directory, and writes conformance/runner/<scenario>.json with the exit code, the
+journal file and every envelope received, normalised (see normalise()).
+
+Run it through conformance/run_ctk_runner.sh, which builds the Python environment.
+"""
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "runner"
+
+# name, command, experiment, extra arguments. "<tmp>" is the scenario's temporary
+# directory and "<service>" the base URL of the loopback service; the Rust test
+# replaces them with its own.
+SCENARIOS = [
+    ("validate-local-health", "validate", "local-health.json", []),
+    ("validate-local-health-yaml", "validate", "local-health.yaml", []),
+    ("validate-invalid", "validate", "invalid-no-description.json", []),
+    ("run-local-health", "run", "local-health.json", []),
+    ("run-local-health-yaml", "run", "local-health.yaml", []),
+    ("run-local-health-dry", "run", "local-health.json", ["--dry", "activities"]),
+    ("run-invalid", "run", "invalid-no-description.json", []),
+    ("run-steady-state-not-met", "run", "steady-state-not-met.json", []),
+    ("run-deviated", "run", "deviated.json", ["--var", "marker=<tmp>/marker"]),
+    (
+        "run-deviated-rollbacks-never",
+        "run",
+        "deviated.json",
+        ["--var", "marker=<tmp>/marker", "--rollback-strategy", "never"],
+    ),
+    (
+        "run-deviated-rollbacks-deviated",
+        "run",
+        "deviated.json",
+        ["--var", "marker=<tmp>/marker", "--rollback-strategy", "deviated"],
+    ),
+    ("run-failing-probe", "run", "failing-probe.json", []),
+    (
+        "run-failing-probe-rollbacks-always",
+        "run",
+        "failing-probe.json",
+        ["--rollback-strategy", "always"],
+    ),
+    ("run-method-failure", "run", "method-failure.json", []),
+    ("run-http-health", "run", "http-health.json", ["--var", "service_url=<service>"]),
+]
+
+
+class Handler(BaseHTTPRequestHandler):
+    """/events records a notification; the other paths are the probed service."""
+
+    def log_message(self, *args):  # keep the console quiet
+        pass
+
+    def _body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status, content_type, body):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        body = self._body()
+        if self.path == "/events":
+            self.server.events.append(json.loads(body))
+            self._send(200, "application/json", b'{"ok": true}')
+        elif self.path == "/action":
+            received = json.loads(body) if body else None
+            self._send(200, "application/json", json.dumps({"received": received}).encode())
+        else:
+            self._send(404, "text/plain", b"not found\n")
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        if path == "/health":
+            self._send(200, "application/json", json.dumps({"status": "ok"}).encode())
+        elif path == "/text":
+            self._send(200, "text/plain", b"healthy\n")
+        elif path == "/status/503":
+            self._send(503, "text/plain", b"unavailable\n")
+        else:
+            self._send(404, "text/plain", b"not found\n")
+
+
+def normalise_exception(lines):
+    """Python keeps the whole traceback; keep its last line as `Kind: message`."""
+    if not lines:
+        return lines
+    last = lines[-1].strip()
+    kind, _, message = last.partition(": ")
+    return [f"{kind.rsplit('.', 1)[-1]}: {message}\n"]
+
+
+CONNECT = re.compile(r"(failed to connect to \S+?): .*", re.S)
+
+
+def normalise(value, ctx, key=None):
+    """Make a payload comparable across runs and implementations.
+
+    * the runner version key (`chaoslib-version`, `notifier-version`) → `<runner-version>`
+      with the value `<version>`; `platform` → `<platform>`, `node` → `<node>`;
+    * `start`/`end` → `<time>`, `duration` → `<duration>`, the envelope's `ts` → `<ts>`;
+    * `exception` lists → their last line, `Kind: message` without the module path;
+    * the reason after `failed to connect to URL:` → `<reason>` (Python and Rust HTTP
+      stacks word it differently);
+    * the `headers` of an http activity's output → `<headers>` (server-specific);
+    * the scenario's temporary directory → `<tmp>`, the service base URL → `<service>`.
+    """
+    if isinstance(value, dict):
+        out = {}
+        is_http_output = set(value) == {"status", "headers", "body"}
+        for k, v in value.items():
+            if k in ("chaoslib-version", "notifier-version"):
+                out["<runner-version>"] = "<version>"
+            elif k == "platform" and isinstance(v, str):
+                out[k] = "<platform>"
+            elif k == "node" and isinstance(v, str):
+                out[k] = "<node>"
+            elif k in ("start", "end") and isinstance(v, str):
+                out[k] = "<time>"
+            elif k == "duration" and isinstance(v, (int, float)):
+                out[k] = "<duration>"
+            elif k == "ts" and isinstance(v, (int, float)):
+                out[k] = "<ts>"
+            elif k == "exception" and isinstance(v, list):
+                out[k] = [normalise(x, ctx) for x in normalise_exception(v)]
+            elif k == "headers" and is_http_output:
+                out[k] = "<headers>"
+            else:
+                out[k] = normalise(v, ctx, k)
+        return out
+    if isinstance(value, list):
+        return [normalise(v, ctx) for v in value]
+    if isinstance(value, str):
+        value = value.replace(ctx["tmp"], "<tmp>").replace(ctx["service"], "<service>")
+        return CONNECT.sub(r"\1: <reason>", value)
+    return value
+
+
+def run_scenario(name, command, experiment, extra, server, chaos, settings_path, versions):
+    tmp = tempfile.mkdtemp(prefix="ctk-runner-")
+    try:
+        service = f"http://127.0.0.1:{server.server_address[1]}"
+        ctx = {"tmp": tmp, "service": service}
+        args = [a.replace("<tmp>", tmp).replace("<service>", service) for a in extra]
+        journal_path = os.path.join(tmp, "journal.json")
+        exp_path = str(ROOT / "examples" / "experiments" / experiment)
+        cmd = [chaos, "--no-version-check", "--no-log-file", "--settings", settings_path, command]
+        if command == "run":
+            cmd += ["--journal-path", journal_path]
+        cmd += args + [exp_path]
+        server.events.clear()
+        proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=120)
+        journal = None
+        if os.path.exists(journal_path):
+            with open(journal_path) as f:
+                journal = normalise(json.load(f), ctx)
+        record = {
+            "scenario": name,
+            "command": command,
+            "experiment": f"examples/experiments/{experiment}",
+            "args": extra,
+            "exit_code": proc.returncode,
+            "journal": journal,
+            "events": [normalise(e, ctx) for e in server.events],
+            "recorded_with": versions,
+        }
+        with open(OUT / f"{name}.json", "w") as f:
+            json.dump(record, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+        names = [e["name"] for e in server.events]
+        print(f"{name}: exit {proc.returncode}, events {names}")
+        if proc.returncode not in (0, 1):
+            print(proc.stdout, proc.stderr, file=sys.stderr)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    import importlib.metadata as md
+
+    chaos = shutil.which("chaos", path=os.path.dirname(sys.executable))
+    if not chaos:
+        sys.exit("record_runner.py: `chaos` is not installed next to this Python")
+    versions = {
+        "chaostoolkit": md.version("chaostoolkit"),
+        "chaostoolkit-lib": md.version("chaostoolkit-lib"),
+        "jsonpath2": md.version("jsonpath2"),
+        "python": sys.version.split()[0],
+    }
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.events = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    OUT.mkdir(exist_ok=True)
+    for stale in OUT.glob("*.json"):
+        stale.unlink()
+    with tempfile.TemporaryDirectory() as d:
+        settings_path = os.path.join(d, "settings.yaml")
+        with open(settings_path, "w") as f:
+            f.write(
+                "notifications:\n"
+                "  - type: http\n"
+                f"    url: http://127.0.0.1:{server.server_address[1]}/events\n"
+            )
+        for name, command, experiment, extra in SCENARIOS:
+            run_scenario(name, command, experiment, extra, server, chaos, settings_path, versions)
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Records what the real Chaos Toolkit CLI sends for the example experiments, into
+# conformance/runner/<scenario>.json, for the Rust test runner/tests/conformance.rs.
+#
+# What it does (safe to run again and again):
+#   1. creates target/conformance-runner-venv with pyenv's Python 3.12 (kept between
+#      runs; rebuilt only if it is missing or broken),
+#   2. installs chaostoolkit==1.21.4, chaostoolkit-lib==1.45.1 and jsonpath2 (for the
+#      JSONPath tolerance) into it unless those exact versions are already there,
+#   3. runs conformance/record_runner.py: one loopback HTTP server (the notification
+#      sink with one http channel, plus the service the http experiments probe), then
+#      `chaos --no-version-check --no-log-file --settings S run|validate …` for every
+#      scenario, storing the exit code, the journal and the normalised envelopes.
+#
+# Usage: conformance/run_ctk_runner.sh        (from anywhere inside the repository)
+# Env:   PYTHON=/path/to/python3.12  to use another interpreter for the venv.
+#
+# Needs PyPI on the first run only. The Rust test does not need Python.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+venv="$root/target/conformance-runner-venv"
+ctk_version="1.21.4"
+lib_version="1.45.1"
+jsonpath_version="0.4.5"
+
+find_python() {
+    if [[ -n "${PYTHON:-}" ]]; then
+        echo "$PYTHON"
+        return
+    fi
+    local preferred=/root/.pyenv/versions/3.12.1/bin/python3
+    if [[ -x "$preferred" ]]; then
+        echo "$preferred"
+        return
+    fi
+    local candidate
+    for candidate in /root/.pyenv/versions/3.1[2-9]*/bin/python3; do
+        if [[ -x "$candidate" ]]; then
+            echo "$candidate"
+            return
+        fi
+    done
+    echo "run_ctk_runner.sh: no Python >= 3.12 found under /root/.pyenv/versions (set PYTHON=…)" >&2
+    exit 2
+}
+
+if ! "$venv/bin/python" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then
+    python="$(find_python)"
+    echo "creating $venv with $python" >&2
+    rm -rf "$venv"
+    mkdir -p "$(dirname "$venv")"
+    "$python" -m venv "$venv"
+fi
+
+version_of() {
+    "$venv/bin/python" -c "import importlib.metadata as m; print(m.version('$1'))" 2>/dev/null || true
+}
+
+if [[ "$(version_of chaostoolkit)" != "$ctk_version" \
+   || "$(version_of chaostoolkit-lib)" != "$lib_version" \
+   || "$(version_of jsonpath2)" != "$jsonpath_version" ]]; then
+    echo "installing chaostoolkit==$ctk_version chaostoolkit-lib==$lib_version jsonpath2==$jsonpath_version into $venv" >&2
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "chaostoolkit==$ctk_version" "chaostoolkit-lib==$lib_version" "jsonpath2==$jsonpath_version"
+fi
+
+exec "$venv/bin/python" "$here/record_runner.py" "$@"
