@@ -49,5 +49,6 @@ pub mod plugins {
 #[doc(hidden)]
 pub mod __private {
     pub use notifier_core;
+    pub use serde_json;
     pub use std;
 }

@@ -601,11 +601,16 @@ fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
     // Plugin-specific keys: secrets in plain text, and what built-in plugins require.
     for (key, value) in entry.iter().filter(|(k, _)| !PLUGIN_KEYS.contains(&k.as_str())) {
         let kp = format!("{ptr}/{}", escape_pointer(key));
-        if let Value::String(s) = value {
-            let Some(t) = check_template(&kp, s, r) else { continue };
-            if t.is_literal() && is_sensitive_name(key) && !s.is_empty() {
-                plain_text_secret(&kp, &format!("`{key}`"), r);
+        match value {
+            Value::String(s) => {
+                let Some(t) = check_template(&kp, s, r) else { continue };
+                if t.is_literal() && is_sensitive_name(key) && !s.is_empty() {
+                    plain_text_secret(&kp, &format!("`{key}`"), r);
+                }
             }
+            // `api_key: 123456`: still a credential in plain text.
+            Value::Number(_) if is_sensitive_name(key) => plain_text_secret(&kp, &format!("`{key}`"), r),
+            _ => {}
         }
     }
     if let Some(Value::String(module)) = entry.get("module") {

@@ -97,6 +97,9 @@ impl<'a> Report<'a> {
     }
 }
 
+/// The diagnostic code of a file that is not loadable YAML.
+pub const YAML_ERROR_CODE: &str = "yaml";
+
 /// The result of compiling one settings file.
 #[derive(Debug, Clone)]
 pub struct Compiled {
@@ -114,6 +117,13 @@ impl Compiled {
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Whether the text could not be loaded as a YAML document at all (a syntax error,
+    /// a second document, an alias bomb, nesting too deep, an unsupported tag). Such a
+    /// file is "not YAML" for `notifier check`, which exits 2 for it.
+    pub fn is_unparsable(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.code == YAML_ERROR_CODE)
     }
 
     /// Number of errors and of warnings.
@@ -141,7 +151,7 @@ pub fn compile(source: SourceFile) -> Compiled {
     let mut report = Report::new(&source, &doc.index);
     if let Some(e) = yaml_error {
         let span = Span { start: e.pos, end: e.pos };
-        report.push_span(Severity::Error, "yaml", "", span, e.message, e.help);
+        report.push_span(Severity::Error, YAML_ERROR_CODE, "", span, e.message, e.help);
         let mut diagnostics = report.diags;
         diagnostic::sort(&mut diagnostics);
         return Compiled { document: Value::Null, diagnostics, table: None, source };
@@ -167,7 +177,10 @@ pub fn compile(source: SourceFile) -> Compiled {
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     let mut table = None;
     if !has_errors {
-        match serde_json::from_value::<Settings>(doc.value.clone()) {
+        // An empty (or comments-only) file is no settings at all: no channels, as
+        // Chaos Toolkit's `yaml.safe_load` → `None` means.
+        let value = if doc.value.is_null() { Value::Object(serde_json::Map::new()) } else { doc.value.clone() };
+        match serde_json::from_value::<Settings>(value) {
             Ok(settings) => table = Some(crate::ir::lower(&settings, &source.name, &doc.index)),
             Err(e) => {
                 // The checks and the schema accept what serde accepts; if they ever

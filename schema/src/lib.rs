@@ -13,6 +13,8 @@
 #![warn(missing_docs)]
 
 mod checks;
+#[cfg(feature = "codegen")]
+pub mod codegen;
 pub mod compile;
 pub mod diagnostic;
 pub mod ir;

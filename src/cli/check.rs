@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
-use notifier_schema::{Compiled, Diagnostic, Severity, compile_file};
+use notifier_schema::{Compiled, Diagnostic, ReadError, Severity, compile_file};
 
 use super::{CheckArgs, Color, Format};
 
@@ -12,7 +12,7 @@ use super::{CheckArgs, Color, Format};
 pub const EXIT_OK: u8 = 0;
 /// Exit code when a file has errors (or warnings with `--deny-warnings`).
 pub const EXIT_INVALID: u8 = 1;
-/// Exit code when a file could not be read as text.
+/// Exit code when a file could not be read as text, or is not YAML at all.
 pub const EXIT_UNREADABLE: u8 = 2;
 
 /// Runs `notifier check`.
@@ -29,7 +29,10 @@ pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Res
                 summary.errors += errors;
                 summary.warnings += warnings;
                 summary.files += 1;
-                if errors > 0 || (args.deny_warnings && warnings > 0) {
+                if compiled.is_unparsable() {
+                    // Not YAML at all (syntax error, alias bomb, …): like an unreadable file.
+                    exit = EXIT_UNREADABLE;
+                } else if errors > 0 || (args.deny_warnings && warnings > 0) {
                     exit = exit.max(EXIT_INVALID);
                 }
                 match args.format {
@@ -43,7 +46,7 @@ pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Res
                 exit = EXIT_UNREADABLE;
                 summary.unreadable += 1;
                 eprintln!("error: {e}");
-                let d = unreadable(path, &e.to_string());
+                let d = unreadable(path, &e);
                 if args.format == Format::Github {
                     render_github(&mut out, std::slice::from_ref(&d))?;
                 }
@@ -63,14 +66,22 @@ pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Res
     Ok(exit)
 }
 
-fn unreadable(path: &std::path::Path, message: &str) -> Diagnostic {
+/// A file that could not be read, as a diagnostic for the `json` and `github` formats.
+/// `line` and `column` are 0 (no position) except for a non-UTF-8 byte, which has one.
+fn unreadable(path: &std::path::Path, error: &ReadError) -> Diagnostic {
     let file = path.display().to_string();
-    // The ReadError message already starts with the path; keep the rest.
-    let message = message.strip_prefix(&format!("{file}:")).map_or(message, str::trim_start).to_owned();
+    let (line, column) = match error {
+        ReadError::NotUtf8 { line, column, .. } => (*line, *column),
+        _ => (0, 0),
+    };
+    let text = error.to_string();
+    // The ReadError message already starts with the path (and the position); keep the rest.
+    let prefix = if line > 0 { format!("{file}:{line}:{column}:") } else { format!("{file}:") };
+    let message = text.strip_prefix(&prefix).map_or(text.as_str(), str::trim_start).to_owned();
     Diagnostic {
         file,
-        line: 0,
-        column: 0,
+        line,
+        column,
         pointer: String::new(),
         severity: Severity::Error,
         code: "unreadable",

@@ -1,0 +1,340 @@
+//! IR → Rust tokens: the typed dispatch table behind `settings!` and `notifier codegen`.
+//!
+//! The generated module holds:
+//! * `EVENTS_<i>`: one `EventSet` constant per channel;
+//! * `PLUGIN_<i>`: the plugin function of each plugin channel, resolved by rustc (a typo
+//!   is a compile error whose module path names the YAML line, see [`position_module`]);
+//! * `CHANNELS`: a `static` table of channel definitions (templates keep `${VAR}`
+//!   unresolved, so no secret value is ever compiled in);
+//! * `Notifications`: a notifier built from that table, whose `notify` is unrolled into
+//!   one `if` per channel calling the plugin functions directly;
+//! * `notify(…)`: the same on a lazily built default instance.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use notifier_core::plugins::BUILTINS;
+use notifier_core::{Segment, Template};
+
+use crate::ir::{ChannelIr, ChannelTable, IrKind};
+
+/// How to generate.
+#[derive(Clone)]
+pub struct CodegenOptions {
+    /// Path of the `notifier` facade crate in the generated code (default `::notifier`).
+    pub krate: TokenStream,
+    /// Plugin module names mapped to Rust module paths (`"acme.hooks"` → `crate::hooks`).
+    /// Built-in plugins are mapped already; an entry here overrides them.
+    pub plugins: Vec<(String, syn::Path)>,
+    /// Absolute path of the settings file for `include_bytes!` (rebuilds on change).
+    pub track_file: Option<String>,
+    /// Span for the paths of built-in plugins (mapped plugins use their path's span):
+    /// where rustc reports a missing function.
+    pub plugin_span: Span,
+}
+
+impl Default for CodegenOptions {
+    fn default() -> Self {
+        CodegenOptions {
+            krate: quote!(::notifier),
+            plugins: Vec::new(),
+            track_file: None,
+            plugin_span: Span::call_site(),
+        }
+    }
+}
+
+/// A plugin module with no Rust mapping.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{file}:{line}:{column}: plugin module `{module}` (channel #{number}) is not mapped to Rust; \
+     add `\"{module}\" => path::to::module` to `plugins`"
+)]
+pub struct UnmappedPlugin {
+    /// The settings file.
+    pub file: String,
+    /// Line of the channel.
+    pub line: u32,
+    /// Column of the channel.
+    pub column: u32,
+    /// 1-based channel number.
+    pub number: usize,
+    /// The module.
+    pub module: String,
+}
+
+/// The name of the module through which channel `c`'s plugin function is reached:
+/// `settings_yaml_line_12_col_5`. rustc prints it in "cannot find value `notifi` in
+/// module `…`", so a misspelt `func` names its YAML position even in rustc's own error.
+pub fn position_module(file: &str, c: &ChannelIr) -> Ident {
+    let stem: String = std::path::Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|ch| if ch.is_ascii_alphanumeric() { ch.to_ascii_lowercase() } else { '_' })
+        .collect();
+    let stem = if stem.starts_with(|ch: char| ch.is_ascii_alphabetic()) { stem } else { format!("settings_{stem}") };
+    format_ident!("{}_line_{}_col_{}", stem, c.line, c.column)
+}
+
+/// The module items of the dispatch table (without the enclosing `mod`).
+pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStream, Vec<UnmappedPlugin>> {
+    let k = &opts.krate;
+    let core = quote!(#k::__private::notifier_core);
+    let cow = quote!(#k::__private::std::borrow::Cow);
+    let n = table.channels.len();
+    let file = &table.file;
+
+    let mut errors = Vec::new();
+    let mut items = Vec::new();
+    let mut defs = Vec::new();
+    let mut arms = Vec::new();
+    let mut position_mods = Vec::new();
+    for c in &table.channels {
+        let i = c.index;
+        let events = format_ident!("EVENTS_{}", i);
+        let bits = c.events.bits();
+        let doc = format!("Events channel #{} ({file}:{}:{}) receives.", i + 1, c.line, c.column);
+        items.push(quote! {
+            #[doc = #doc]
+            pub const #events: #core::EventSet = #core::EventSet::from_bits(#bits);
+        });
+        let timeout_ms = u64::try_from(c.timeout.as_millis()).unwrap_or(u64::MAX);
+        let retries = c.retries;
+        let (line, column) = (c.line, c.column);
+        let kind = match &c.kind {
+            IrKind::Http { url, headers, verify_tls, forward_event_payload, signing_secret } => {
+                let url = template(url, &core, &cow);
+                let header_items = headers.iter().map(|(name, value)| {
+                    let value = template(value, &core, &cow);
+                    quote!((#cow::Borrowed(#name), #value))
+                });
+                let headers_ident = format_ident!("HEADERS_{}", i);
+                let header_count = headers.len();
+                items.push(quote! {
+                    static #headers_ident: [(#core::Str, #core::Template); #header_count] = [#(#header_items),*];
+                });
+                let secret = match signing_secret {
+                    Some(t) => {
+                        let t = template(t, &core, &cow);
+                        quote!(::core::option::Option::Some(#t))
+                    }
+                    None => quote!(::core::option::Option::None),
+                };
+                quote! {
+                    #core::ChannelKind::Http(#core::HttpDef {
+                        url: #url,
+                        headers: #cow::Borrowed(&#headers_ident),
+                        verify_tls: #verify_tls,
+                        forward_event_payload: #forward_event_payload,
+                        signing_secret: #secret,
+                    })
+                }
+            }
+            IrKind::Plugin { module, func, config } => {
+                let mapped = opts.plugins.iter().find(|(m, _)| m == module);
+                let span = mapped.map_or(opts.plugin_span, |(_, p)| syn::spanned::Spanned::span(p));
+                let target = mapped.map(|(_, p)| quote!(#p)).or_else(|| {
+                    BUILTINS.iter().find(|b| b.module == module).map(|b| {
+                        let path = b.rust_path.trim_end_matches(&format!("::{}", b.func)).replacen("::notifier", "", 1);
+                        let rest: TokenStream = path.parse().unwrap_or_default();
+                        quote!(#k #rest)
+                    })
+                });
+                let Some(target) = target else {
+                    errors.push(UnmappedPlugin {
+                        file: file.clone(),
+                        line: c.line,
+                        column: c.column,
+                        number: i + 1,
+                        module: module.clone(),
+                    });
+                    continue;
+                };
+                let pos = position_module(file, c);
+                let func_ident = Ident::new(func, span);
+                let plugin = format_ident!("PLUGIN_{}", i);
+                let plugin_doc = format!("`{module}.{func}` (channel #{}, {file}:{}:{}).", i + 1, c.line, c.column);
+                position_mods.push(quote! {
+                    pub mod #pos {
+                        #[allow(unused_imports)]
+                        pub use #target::*;
+                    }
+                });
+                items.push(quote! {
+                    #[doc = #plugin_doc]
+                    pub const #plugin: #core::PluginFn = __plugins::#pos::#func_ident;
+                });
+                let config_json = serde_json::Value::Object(config.clone()).to_string();
+                let arm_index = i;
+                arms.push((arm_index, Some(plugin.clone())));
+                let kind = quote! {
+                    #core::ChannelKind::Plugin(#core::PluginDef {
+                        module: #cow::Borrowed(#module),
+                        func: #cow::Borrowed(#func),
+                        config_json: #cow::Borrowed(#config_json),
+                        call: #plugin,
+                    })
+                };
+                defs.push(channel_def(&core, &cow, &events, file, line, column, timeout_ms, retries, kind));
+                continue;
+            }
+        };
+        arms.push((i, None));
+        defs.push(channel_def(&core, &cow, &events, file, line, column, timeout_ms, retries, kind));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let dispatch_arms = arms.iter().map(|(i, plugin)| {
+        let events = format_ident!("EVENTS_{}", i);
+        let deliver = match plugin {
+            Some(p) => quote!(dispatch.deliver_plugin(#i, #p)),
+            None => quote!(dispatch.deliver(#i)),
+        };
+        quote! {
+            if #events.contains(event) { #deliver; } else { dispatch.filtered(#i); }
+        }
+    });
+    let track = opts.track_file.as_ref().map(|p| {
+        quote! {
+            // Rebuild when the settings file changes; the bytes are not kept in the binary.
+            const _: &[u8] = ::core::include_bytes!(#p);
+        }
+    });
+    let table_doc = format!("The {n} channel(s) of `{file}`, in file order.");
+    Ok(quote! {
+        #track
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        mod __plugins {
+            #[allow(unused_imports)]
+            use super::*;
+            #(#position_mods)*
+        }
+        #(#items)*
+        #[doc = #table_doc]
+        pub static CHANNELS: [#core::ChannelDef; #n] = [#(#defs),*];
+
+        /// A notifier over [`CHANNELS`] whose dispatch is unrolled at compile time.
+        pub struct Notifications(#k::Notifier);
+
+        impl Notifications {
+            /// Builds the notifier with the default options (sequential delivery).
+            /// `${VAR}` references are resolved from the environment now.
+            pub fn new() -> Notifications {
+                Notifications::with(|builder| builder)
+            }
+
+            /// Builds the notifier with custom options (background mode, budgets…).
+            pub fn with(configure: impl ::core::ops::FnOnce(#k::NotifierBuilder) -> #k::NotifierBuilder) -> Notifications {
+                Notifications(configure(#k::Notifier::builder(CHANNELS.to_vec())).build())
+            }
+
+            /// The underlying notifier (flush, stats, describe).
+            pub fn notifier(&self) -> &#k::Notifier {
+                &self.0
+            }
+
+            /// Sends one event to every channel whose filter accepts it.
+            pub fn notify(
+                &self,
+                event: #k::Event,
+                payload: #k::__private::serde_json::Value,
+                error: ::core::option::Option<#k::__private::serde_json::Value>,
+            ) -> #k::DeliveryReport {
+                self.notify_envelope(#k::Envelope::new(event, payload, error))
+            }
+
+            /// Sends a prepared envelope.
+            #[allow(unused_variables, unused_mut)]
+            pub fn notify_envelope(&self, envelope: #k::Envelope) -> #k::DeliveryReport {
+                let event = envelope.event;
+                let mut dispatch = self.0.dispatch(envelope);
+                #(#dispatch_arms)*
+                dispatch.finish()
+            }
+        }
+
+        impl ::core::default::Default for Notifications {
+            fn default() -> Self {
+                Notifications::new()
+            }
+        }
+
+        /// The process-wide default instance, built on first use.
+        pub fn notifications() -> &'static Notifications {
+            static INSTANCE: #k::__private::std::sync::OnceLock<Notifications> = #k::__private::std::sync::OnceLock::new();
+            INSTANCE.get_or_init(Notifications::new)
+        }
+
+        /// Sends one event through the default instance.
+        pub fn notify(
+            event: #k::Event,
+            payload: #k::__private::serde_json::Value,
+            error: ::core::option::Option<#k::__private::serde_json::Value>,
+        ) -> #k::DeliveryReport {
+            notifications().notify(event, payload, error)
+        }
+    })
+}
+
+/// The items of a module whose settings did not compile: same API, no channel, so the
+/// user's code gets no follow-on errors (the `compile_error!`s say what is wrong).
+pub fn skeleton(opts: &CodegenOptions) -> TokenStream {
+    generate(&ChannelTable { file: String::new(), channels: Vec::new() }, opts).unwrap_or_default()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn channel_def(
+    core: &TokenStream,
+    cow: &TokenStream,
+    events: &Ident,
+    file: &str,
+    line: u32,
+    column: u32,
+    timeout_ms: u64,
+    retries: u8,
+    kind: TokenStream,
+) -> TokenStream {
+    quote! {
+        #core::ChannelDef {
+            events: #events,
+            origin: #core::Origin { file: #cow::Borrowed(#file), line: #line, column: #column },
+            timeout: ::core::time::Duration::from_millis(#timeout_ms),
+            retries: #retries,
+            kind: #kind,
+        }
+    }
+}
+
+fn template(t: &Template, core: &TokenStream, cow: &TokenStream) -> TokenStream {
+    let segments = t.segments().iter().map(|s| match s {
+        Segment::Lit(text) => {
+            let text = text.as_ref();
+            quote!(#core::Segment::Lit(#cow::Borrowed(#text)))
+        }
+        Segment::Var { name, default } => {
+            let name = name.as_ref();
+            let default = match default {
+                Some(d) => {
+                    let d = d.as_ref();
+                    quote!(::core::option::Option::Some(#cow::Borrowed(#d)))
+                }
+                None => quote!(::core::option::Option::None),
+            };
+            quote!(#core::Segment::Var { name: #cow::Borrowed(#name), default: #default })
+        }
+    });
+    // Tuple constructors extend the temporary's lifetime in a `static`, so the slice
+    // can be written inline.
+    quote!(#core::Template(#cow::Borrowed(&[#(#segments),*])))
+}
+
+/// Formats generated tokens as Rust source (for `notifier codegen` and snapshots).
+pub fn format(tokens: &TokenStream) -> Result<String, syn::Error> {
+    let file: syn::File = syn::parse2(tokens.clone())?;
+    Ok(prettyplease::unparse(&file))
+}
