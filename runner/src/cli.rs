@@ -326,3 +326,92 @@ pub fn validate(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[derive(Parser)]
+    #[command(name = "notifier")]
+    struct Cli {
+        #[command(subcommand)]
+        command: Sub,
+    }
+
+    #[derive(clap::Subcommand)]
+    enum Sub {
+        /// Run an experiment.
+        Run(RunArgs),
+        /// Validate an experiment.
+        Validate(ValidateArgs),
+    }
+
+    #[test]
+    fn arguments_parse_like_chaos_run() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "notifier",
+            "run",
+            "--journal-path",
+            "/tmp/j.json",
+            "--rollback-strategy",
+            "always",
+            "--hypothesis-strategy",
+            "before-method-only",
+            "--dry",
+            "probes",
+            "--no-validation",
+            "--var",
+            "port:int=8080",
+            "--var",
+            "host=localhost",
+            "exp.yaml",
+        ]);
+        let Ok(Cli { command: Sub::Run(args) }) = cli else {
+            panic!("run did not parse");
+        };
+        assert_eq!(args.experiment, PathBuf::from("exp.yaml"));
+        assert_eq!(args.journal_path, PathBuf::from("/tmp/j.json"));
+        assert_eq!(args.rollback_strategy, Some(RollbackStrategy::Always));
+        assert_eq!(args.hypothesis_strategy, Some(HypothesisStrategy::BeforeMethodOnly));
+        assert_eq!(args.dry, Some(DryMode::Probes));
+        assert!(args.no_validation);
+        assert_eq!(args.vars[0].value, json!(8080));
+        assert_eq!(args.vars[1].value, json!("localhost"));
+
+        let defaults = Cli::try_parse_from(["notifier", "run", "e.json"]);
+        let Ok(Cli { command: Sub::Run(args) }) = defaults else {
+            panic!("run did not parse");
+        };
+        assert_eq!(args.journal_path, PathBuf::from("journal.json"));
+        assert_eq!(args.rollback_strategy, None);
+
+        assert!(Cli::try_parse_from(["notifier", "run", "--dry", "everything", "e.json"]).is_err());
+        assert!(Cli::try_parse_from(["notifier", "run", "--var", "novalue", "e.json"]).is_err());
+    }
+
+    #[test]
+    fn help_explains_the_options_and_the_events() {
+        let mut cmd = Cli::command();
+        let run = cmd.find_subcommand_mut("run").map(|c| c.render_long_help().to_string());
+        let help = run.unwrap_or_default();
+        for needle in [
+            "--journal-path <PATH>",
+            "[default: journal.json]",
+            "--rollback-strategy <STRATEGY>",
+            "Only when the steady state deviated after the method",
+            "--hypothesis-strategy <STRATEGY>",
+            "--dry <WHAT>",
+            "--no-validation",
+            "--var <KEY[:TYPE]=VALUE>",
+            "run-deviated",
+            "notifier run examples/experiments/local-health.json",
+        ] {
+            assert!(help.contains(needle), "missing {needle:?} in:\n{help}");
+        }
+        let validate =
+            cmd.find_subcommand_mut("validate").map(|c| c.render_long_help().to_string()).unwrap_or_default();
+        assert!(validate.contains("validate-failed"), "{validate}");
+    }
+}

@@ -6,7 +6,7 @@
 //! events in the same order, sent through a [`FlowNotifier`] (the CLI passes the real
 //! dispatcher; tests pass a [`Recorder`]).
 //!
-//! One module per step: [`load`] → [`validate`] → [`config`] + [`substitute`] →
+//! One module per step: [`load`] → [`validate`](mod@validate) → [`config`] + [`substitute`] →
 //! [`execute`] (with [`provider`]s and [`tolerance`]s) → [`journal`]; [`report`] writes
 //! the console output and [`cli`] ties them to the command line.
 //!
@@ -34,6 +34,8 @@
 //! journal is written before the final events.
 //!
 //! # Differences from chaostoolkit
+//!
+//! (The full list, with the reasons, is in `docs/RUNNER.md`.)
 //!
 //! * **Validation failure inside `run`**: chaostoolkit sends `run-started` and then
 //!   nothing. This runner sends `run-failed` with the experiment as loaded as payload

@@ -247,7 +247,7 @@ fn as_items(value: &Value) -> Vec<String> {
 
 fn classify(url: &str, e: &reqwest::Error) -> ActivityFailed {
     if e.is_connect() {
-        ActivityFailed::HttpConnect { url: url.to_string(), reason: error_chain(e) }
+        ActivityFailed::HttpConnect { url: url.to_string(), reason: root_cause(e) }
     } else if e.is_timeout() {
         ActivityFailed::HttpTimeout
     } else {
@@ -266,6 +266,16 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     parts.join(": ")
+}
+
+/// The innermost error of the chain (`Connection refused (os error 111)`), which says
+/// what went wrong without the layers of the HTTP stack.
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 /// `content-type` → `Content-Type`.
