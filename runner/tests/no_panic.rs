@@ -1,0 +1,123 @@
+//! No input makes the runner's front end panic: arbitrary JSON documents go through
+//! validation, substitution and every tolerance check; arbitrary text goes through the
+//! JSON and YAML loaders. (Nothing here runs a process: random paths could be real
+//! commands.)
+
+use std::path::Path;
+
+use notifier_runner::load::{Format, parse_experiment};
+use notifier_runner::substitute::Scope;
+use notifier_runner::tolerance::within_tolerance;
+use notifier_runner::validate::ensure_experiment_is_valid;
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("title".to_string()),
+        Just("description".to_string()),
+        Just("tags".to_string()),
+        Just("method".to_string()),
+        Just("rollbacks".to_string()),
+        Just("steady-state-hypothesis".to_string()),
+        Just("probes".to_string()),
+        Just("configuration".to_string()),
+        Just("secrets".to_string()),
+        Just("controls".to_string()),
+        Just("extensions".to_string()),
+        Just("type".to_string()),
+        Just("name".to_string()),
+        Just("provider".to_string()),
+        Just("tolerance".to_string()),
+        Just("pauses".to_string()),
+        Just("ref".to_string()),
+        Just("range".to_string()),
+        Just("pattern".to_string()),
+        Just("path".to_string()),
+        Just("target".to_string()),
+        "[a-z$_{}.-]{0,8}",
+    ]
+}
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        prop_oneof![
+            Just("probe"),
+            Just("action"),
+            Just("process"),
+            Just("http"),
+            Just("python"),
+            Just("env"),
+            Just("regex"),
+            Just("range"),
+            Just("jsonpath"),
+            Just("${x}"),
+            Just("$"),
+            Just("${"),
+            Just("$$"),
+            Just("[("),
+            Just("$[?"),
+            Just("")
+        ]
+        .prop_map(|s| Value::String(s.to_string())),
+        ".{0,12}".prop_map(Value::String),
+    ]
+}
+
+fn value() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(5, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((key(), inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn validation_never_panics(experiment in value()) {
+        let _ = ensure_experiment_is_valid(&experiment);
+        let mut with_basics = json!({"title": "t", "description": "d", "method": []});
+        if let (Value::Object(base), Value::Object(extra)) = (&mut with_basics, &experiment) {
+            for (k, v) in extra {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+        let _ = ensure_experiment_is_valid(&with_basics);
+    }
+
+    #[test]
+    fn substitution_and_tolerances_never_panic(tolerance in value(), output in value(), conf in value()) {
+        let conf = conf.as_object().cloned().unwrap_or_default();
+        let secrets = Map::new();
+        let scope = Scope::new(&conf, &secrets);
+        let _ = scope.substitute(&tolerance);
+        let _ = within_tolerance(&tolerance, &output, &scope, &|_| true);
+    }
+
+    #[test]
+    fn loaders_never_panic(text in "\\PC{0,200}") {
+        let _ = parse_experiment(Path::new("x.json"), &text, Format::Json);
+        let _ = parse_experiment(Path::new("x.yaml"), &text, Format::Yaml);
+    }
+}
+
+#[test]
+fn yaml_alias_bombs_are_refused_quickly() {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let prev = i - 1;
+        text.push_str(&format!(
+            "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+        ));
+    }
+    let result = parse_experiment(Path::new("bomb.yaml"), &text, Format::Yaml);
+    assert!(result.is_err(), "an alias bomb must not expand");
+}
