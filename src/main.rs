@@ -1,5 +1,5 @@
-//! The `notifier` binary. All behaviour lives in the library's `cli` module tree; this
-//! file only maps results to exit codes.
+//! The `notifier` binary: parses the command line, sets up logging and maps each
+//! subcommand's result to an exit code. The subcommands live in `cli/`.
 
 use std::process::ExitCode;
 
@@ -11,13 +11,27 @@ use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let explicit_settings = cli.global.settings.is_some();
     let settings = cli.global.settings.clone().unwrap_or_else(cli::default_settings_path);
+    let log_file = (!cli.global.no_log_file).then(|| cli.global.log_file.clone());
+    // `check`, `schema` and `codegen` only read files: no log file for them.
+    let logs = matches!(cli.command, Command::Send(_));
+    cli::logging::init(if logs { log_file.as_deref() } else { None }, cli.global.verbose);
+    let styled = cli.global.color.enabled_for_stdout();
     let result = match &cli.command {
         Command::Check(args) => cli::check::run(args, settings, cli.global.color),
         Command::Schema => {
-            print!("{}", notifier_schema::settings_schema_text());
+            print!("{}", notifier::schema::settings_schema_text());
             Ok(0)
         }
+        Command::Codegen(args) => cli::codegen::run(args, styled),
+        Command::Send(args) => match cli::send::run(args, &settings, explicit_settings, log_file.as_ref()) {
+            Ok(code) => Ok(code),
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(2)
+            }
+        },
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -47,21 +47,29 @@ impl PluginConfig {
     }
 }
 
+impl PluginConfig {
+    /// The entry as JSON with the values of credential-like keys (`token`, `*secret*`,
+    /// `password`, …) masked.
+    pub fn redacted(&self) -> Value {
+        Value::Object(
+            self.entry
+                .iter()
+                .map(|(k, v)| {
+                    let v = if crate::redact::is_sensitive_name(k) {
+                        Value::String(crate::redact::MASK.into())
+                    } else {
+                        v.clone()
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        )
+    }
+}
+
 impl fmt::Debug for PluginConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redacted: Map<String, Value> = self
-            .entry
-            .iter()
-            .map(|(k, v)| {
-                let v = if crate::redact::is_sensitive_name(k) {
-                    Value::String(crate::redact::MASK.into())
-                } else {
-                    v.clone()
-                };
-                (k.clone(), v)
-            })
-            .collect();
-        f.debug_tuple("PluginConfig").field(&Value::Object(redacted)).finish()
+        write!(f, "PluginConfig({})", self.redacted())
     }
 }
 

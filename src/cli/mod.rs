@@ -1,6 +1,10 @@
 //! The `notifier` command line: flags (clap) and one module per subcommand.
 
 pub mod check;
+pub mod codegen;
+pub mod logging;
+pub mod send;
+pub mod summary;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -42,6 +46,15 @@ pub struct GlobalArgs {
     /// When to use colours in human output.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// Where DEBUG logs go (every notification failure with its full reason).
+    #[arg(long, global = true, value_name = "FILE", default_value = "chaostoolkit.log")]
+    pub log_file: PathBuf,
+    /// Do not write a log file.
+    #[arg(long, global = true, conflicts_with = "log_file")]
+    pub no_log_file: bool,
+    /// Also print DEBUG logs on stderr.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
 }
 
 /// The subcommands.
@@ -56,6 +69,99 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the JSON Schema of the settings file (draft 2020-12).
     Schema,
+    /// Print the Rust code the `settings!` macro generates for a settings file.
+    Codegen(CodegenArgs),
+    /// Send one event through the configured channels.
+    ///
+    /// Prints one line per channel. Exit status: 0 when every channel that takes the
+    /// event got it, 1 when one failed, 2 when the settings or the payload are unusable.
+    #[command(after_help = "\
+Examples:
+  notifier send run-failed --payload '{\"title\": \"my experiment\"}' --error 'probe failed'
+  notifier send validate-failed --payload @experiment.json --error 'title is required' --error-kind InvalidExperiment
+  notifier --settings ci/settings.yaml send run-started --dry-run")]
+    Send(SendArgs),
+}
+
+/// Delivery options shared by `send`, `run` and `validate`.
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryArgs {
+    /// Deliver in the background: the flow never waits for a channel; what is still
+    /// queued at the end gets up to --flush-cap seconds.
+    #[arg(long)]
+    pub background: bool,
+    /// Longest time one event may block the flow in sequential mode, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = positive_seconds)]
+    pub event_budget: f64,
+    /// Longest wait for queued notifications at the end (with --background), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = positive_seconds)]
+    pub flush_cap: f64,
+}
+
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err("expected a number of seconds greater than 0 and at most 3600".into()),
+    }
+}
+
+impl DeliveryArgs {
+    /// Applies the options to a notifier builder.
+    pub fn apply(&self, builder: notifier::NotifierBuilder) -> notifier::NotifierBuilder {
+        builder
+            .background(self.background)
+            .event_budget(std::time::Duration::from_secs_f64(self.event_budget))
+            .flush_cap(std::time::Duration::from_secs_f64(self.flush_cap))
+    }
+}
+
+/// `notifier send` options.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The event: run-started, run-completed, run-failed, run-deviated, validate-started,
+    /// validate-completed, validate-failed, discovery-started, discovery-completed,
+    /// discovery-failed, init-started, init-completed or init-failed.
+    #[arg(value_name = "EVENT", value_parser = parse_event)]
+    pub event: notifier::Event,
+    /// The payload: JSON text, @FILE, or @- for stdin [default: null].
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub payload: Option<String>,
+    /// The error (the envelope's `error` key), as a string.
+    #[arg(long, value_name = "MESSAGE")]
+    pub error: Option<String>,
+    /// Render --error as an exception of this kind: `An exception was raised: KIND('MESSAGE')`.
+    #[arg(long, value_name = "KIND", requires = "error")]
+    pub error_kind: Option<String>,
+    /// Print each channel's request (method, URL, headers, body; secrets masked) without sending.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Delivery options.
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+fn parse_event(s: &str) -> Result<notifier::Event, String> {
+    s.parse::<notifier::Event>().map_err(|e| {
+        match notifier::schema::suggest::did_you_mean(s, notifier::Event::names()) {
+            Some(m) => format!("unknown event `{s}`; did you mean `{m}`?"),
+            None => e.to_string(),
+        }
+    })
+}
+
+/// `notifier codegen` options.
+#[derive(Debug, Args)]
+pub struct CodegenArgs {
+    /// The settings file.
+    #[arg(value_name = "SETTINGS")]
+    pub settings: PathBuf,
+    /// Map a plugin module to a Rust module path, e.g. `acme.hooks=crate::hooks`
+    /// (repeatable; built-in plugins are mapped already).
+    #[arg(long = "plugin", value_name = "MODULE=RUST_PATH")]
+    pub plugins: Vec<String>,
+    /// Name of the generated module.
+    #[arg(long, value_name = "NAME", default_value = "notifications")]
+    pub module: String,
 }
 
 /// `notifier check` options.

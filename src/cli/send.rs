@@ -1,0 +1,99 @@
+//! `notifier send`: one event through the configured channels.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use notifier::{Envelope, Event, LoadError, Notifier, Outcome, PluginRegistry};
+use serde_json::Value;
+
+use super::summary::Summary;
+use super::{DeliveryArgs, SendArgs};
+
+/// Why `send` could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// `--payload` is not JSON or its file cannot be read.
+    #[error("--payload: {0}")]
+    Payload(String),
+    /// The settings file is unusable.
+    #[error(transparent)]
+    Settings(#[from] LoadError),
+}
+
+/// Reads `--payload`: inline JSON, `@file` or `@-` (stdin).
+pub fn read_payload(arg: Option<&str>) -> Result<Value, SendError> {
+    let Some(arg) = arg else { return Ok(Value::Null) };
+    let text = match arg.strip_prefix('@') {
+        Some("-") => {
+            let mut s = String::new();
+            io::stdin().read_to_string(&mut s).map_err(|e| SendError::Payload(format!("stdin: {e}")))?;
+            s
+        }
+        Some(path) => std::fs::read_to_string(path).map_err(|e| SendError::Payload(format!("{path}: {e}")))?,
+        None => arg.to_owned(),
+    };
+    serde_json::from_str(&text).map_err(|e| SendError::Payload(format!("not valid JSON: {e}")))
+}
+
+/// Builds the notifier for a command: strict loading (a broken file is an error the
+/// user must see), except that a missing default settings file means no channels.
+pub fn load(settings: &Path, explicit: bool, delivery: &DeliveryArgs) -> Result<Notifier, LoadError> {
+    if !explicit && !settings.exists() {
+        return Ok(Notifier::empty());
+    }
+    let loaded = notifier::load_channels(settings, &PluginRegistry::new())?;
+    for w in &loaded.warnings {
+        tracing::warn!(target: "chaostoolkit", "{w}");
+    }
+    Ok(delivery.apply(Notifier::builder(loaded.channels)).build())
+}
+
+/// Runs `notifier send`; returns the exit code (0 delivered, 1 a channel failed).
+pub fn run(args: &SendArgs, settings: &Path, explicit: bool, log_file: Option<&PathBuf>) -> Result<u8, SendError> {
+    let payload = read_payload(args.payload.as_deref())?;
+    let error = args.error.as_ref().map(|msg| match &args.error_kind {
+        Some(kind) => notifier::exception(kind, msg),
+        None => Value::String(msg.clone()),
+    });
+    let notifier = load(settings, explicit, &args.delivery)?;
+    let envelope = Envelope::new(args.event, payload, error);
+    if notifier.is_empty() {
+        println!("no notification channel in {}", settings.display());
+        return Ok(0);
+    }
+    if args.dry_run {
+        let mut out = io::stdout().lock();
+        for (index, text) in notifier.describe(&envelope) {
+            let _ = writeln!(out, "--- channel #{} ---\n{}", index + 1, text.trim_end());
+        }
+        return Ok(0);
+    }
+    let event: Event = envelope.event;
+    let report = notifier.notify_envelope(envelope);
+    let mut summary = Summary::default();
+    let mut outcomes = report.channels;
+    if args.delivery.background {
+        let flushed = notifier.flush(Duration::from_secs_f64(args.delivery.flush_cap));
+        for (_, done) in flushed.completed {
+            if let Some(slot) = outcomes.iter_mut().find(|o| o.channel == done.channel) {
+                *slot = done;
+            }
+        }
+        for o in outcomes.iter_mut().filter(|o| matches!(o.outcome, Outcome::Queued)) {
+            o.outcome = Outcome::Failed {
+                kind: notifier::FailureKind::Abandoned,
+                reason: "still queued when the flush cap passed".into(),
+            };
+        }
+    }
+    // Not locked while delivering: a plugin may write to stdout (`notifier.jsonl` with `-`).
+    let mut out = io::stdout().lock();
+    for o in &outcomes {
+        let _ = writeln!(out, "{o}");
+    }
+    summary.add(event, outcomes);
+    let _ = out.flush();
+    let _ = summary.print(&mut io::stderr(), log_file.map(PathBuf::as_path));
+    Ok(if summary.failed() > 0 { 1 } else { 0 })
+}
