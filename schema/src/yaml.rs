@@ -295,7 +295,9 @@ fn merge_keys(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, YamlError
 }
 
 fn unsupported_tag(tag: &Tag, span: &YamlSpan) -> YamlError {
-    YamlError::new(Pos::of(span), format!("unsupported YAML tag `{}{}`", tag.handle, tag.suffix))
+    // Show the tag as written: the parser expands `!!` to the core schema's prefix.
+    let handle = if tag.handle == "tag:yaml.org,2002:" { "!!" } else { tag.handle.as_str() };
+    YamlError::new(Pos::of(span), format!("unsupported YAML tag `{handle}{}`", tag.suffix))
         .help("Chaos Toolkit loads settings with PyYAML's safe loader, which refuses application tags")
 }
 
@@ -539,7 +541,9 @@ mod tests {
         assert_eq!(parse("# only a comment\n").unwrap(), None);
         assert!(parse("a: [1, 2\nb: 3\n").unwrap_err().message.starts_with("invalid YAML"));
         assert!(parse("a: 1\n---\nb: 2\n").unwrap_err().message.contains("second"));
-        assert!(parse("a: !!python/object:os.system x\n").unwrap_err().message.contains("unsupported YAML tag"));
+        let err = parse("a: !!python/object:os.system x\n").unwrap_err();
+        assert_eq!(err.message, "unsupported YAML tag `!!python/object:os.system`");
+        assert_eq!(parse("a: !custom x\n").unwrap_err().message, "unsupported YAML tag `!custom`");
         assert!(parse("? [a]\n: 1\n").unwrap_err().message.contains("key must be a scalar"));
     }
 }
