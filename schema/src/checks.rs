@@ -60,7 +60,10 @@ pub(crate) fn check_document(root: &Value, r: &mut Report<'_>) {
             "/notifications",
             Anchor::Value,
             format!("`notifications` must be a list of channels, found {}", describe(other)),
-            None,
+            Some(
+                "write one `- ` item per channel, e.g.\n  notifications:\n    - type: http\n      url: https://…"
+                    .into(),
+            ),
         ),
     }
 }
@@ -125,7 +128,7 @@ fn check_channel(i: usize, channel: &Value, r: &mut Report<'_>) {
             &format!("{ptr}/type"),
             Anchor::Value,
             format!("channel `type` must be `http` or `plugin`, found {}", describe(other)),
-            None,
+            Some("write `type: http` or `type: plugin`".into()),
         ),
     }
 }
@@ -167,7 +170,7 @@ fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
             &url_ptr,
             Anchor::Value,
             format!("`url` must be a string, found {}", describe(other)),
-            None,
+            Some("write an absolute URL such as `https://example.com/hooks/chaos`".into()),
         ),
     }
     check_bool(ptr, entry, "verify_tls", "Chaos Toolkit would take the string as the path of a CA bundle file", r);
@@ -273,7 +276,14 @@ fn check_url(ptr: &str, url: &str, r: &mut Report<'_>) -> bool {
         }
         Ok(u) => {
             if u.host_str().is_none_or(str::is_empty) {
-                r.push(Error, "invalid-url", ptr, Anchor::Value, "the URL has no host".into(), None);
+                r.push(
+                    Error,
+                    "invalid-url",
+                    ptr,
+                    Anchor::Value,
+                    "the URL has no host".into(),
+                    Some("write an absolute URL such as `https://example.com/hooks/chaos`".into()),
+                );
             }
             if u.password().is_some() || !u.username().is_empty() {
                 plain_text_secret(ptr, "URL user information", r);
@@ -294,7 +304,10 @@ fn bad_scheme(ptr: &str, text: &str, r: &mut Report<'_>) {
         ptr,
         Anchor::Value,
         format!("`{scheme}` URLs are not supported; an http channel needs `http://` or `https://`"),
-        None,
+        Some(
+            "Chaos Toolkit would only log the failure at debug level; to deliver elsewhere, use a plugin channel"
+                .into(),
+        ),
     );
 }
 
@@ -503,7 +516,7 @@ fn check_events(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
                         &ip,
                         Anchor::Value,
                         format!("an event name must be a string, found {}", describe(other)),
-                        None,
+                        Some(format!("the events are: {}", names().collect::<Vec<_>>().join(", "))),
                     ),
                 }
             }
@@ -579,7 +592,7 @@ fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
             &mp,
             Anchor::Value,
             format!("`module` must be a string, found {}", describe(other)),
-            None,
+            Some("write the plugin's dotted module path, e.g. `chaosslack.notification`; Chaos Toolkit crashes the whole command on this".into()),
         ),
     }
     match entry.get("func") {

@@ -134,10 +134,20 @@ impl Builder {
     fn run(mut self, text: &str) -> Result<Option<Node>, YamlError> {
         for item in Parser::new_from_str(text) {
             let (event, span) = item.map_err(|e| {
-                YamlError::new(
+                let error = YamlError::new(
                     Pos { line: e.marker().line(), col: e.marker().col() },
                     format!("invalid YAML: {}", e.info()),
-                )
+                );
+                // The parser notices an unclosed `[` or `{` only lines later; point back at it.
+                match self.open_flow_collection(text) {
+                    Some((open, pos)) => error.help(format!(
+                        "check the `{open}` opened at line {}, column {}: is its `{}` missing?",
+                        pos.line,
+                        pos.col + 1,
+                        if open == '[' { ']' } else { '}' }
+                    )),
+                    None => error,
+                }
             })?;
             match event {
                 Event::DocumentStart(_) => {
@@ -183,6 +193,17 @@ impl Builder {
             }
         }
         Ok(self.root)
+    }
+
+    /// The innermost collection being built that was opened with `[` or `{`.
+    fn open_flow_collection(&self, text: &str) -> Option<(char, Pos)> {
+        self.stack.iter().rev().find_map(|frame| {
+            let start = match frame {
+                Frame::Seq { start, .. } | Frame::Map { start, .. } => Pos::of(start),
+            };
+            let open = text.split('\n').nth(start.line.checked_sub(1)?)?.chars().nth(start.col)?;
+            matches!(open, '[' | '{').then_some((open, start))
+        })
     }
 
     fn check_collection_tag(&self, tag: Option<&Tag>, expected: &str, span: &YamlSpan) -> Result<(), YamlError> {
@@ -539,7 +560,12 @@ mod tests {
     fn errors_and_edge_documents() {
         assert_eq!(parse("").unwrap(), None);
         assert_eq!(parse("# only a comment\n").unwrap(), None);
-        assert!(parse("a: [1, 2\nb: 3\n").unwrap_err().message.starts_with("invalid YAML"));
+        let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(err.message.starts_with("invalid YAML"), "{err:?}");
+        assert_eq!(err.help.as_deref(), Some("check the `[` opened at line 1, column 4: is its `]` missing?"));
+        let err = parse("a:\n  b: {c: 1\nd: 2\n").unwrap_err();
+        assert_eq!(err.help.as_deref(), Some("check the `{` opened at line 2, column 6: is its `}` missing?"));
+        assert_eq!(parse("a:\n  - b\n c: 1\n").unwrap_err().help, None);
         assert!(parse("a: 1\n---\nb: 2\n").unwrap_err().message.contains("second"));
         let err = parse("a: !!python/object:os.system x\n").unwrap_err();
         assert_eq!(err.message, "unsupported YAML tag `!!python/object:os.system`");

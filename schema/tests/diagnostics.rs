@@ -253,7 +253,16 @@ fn events_as_a_number() {
 #[test]
 fn module_that_is_not_a_string() {
     let text = "notifications:\n  - type: plugin\n    module: 5\n";
-    expect(text, error("invalid-module", 3, "5", "`module` must be a string, found the number 5", None));
+    expect(
+        text,
+        error(
+            "invalid-module",
+            3,
+            "5",
+            "`module` must be a string, found the number 5",
+            Some("dotted module path, e.g. `chaosslack.notification`; Chaos Toolkit crashes the whole command"),
+        ),
+    );
 }
 
 #[test]
@@ -339,7 +348,16 @@ fn unknown_type_with_no_close_match() {
         error("unknown-type", 2, "webhook", "unknown channel type `webhook`", Some("expected `http` or `plugin`")),
     );
     let text = "notifications:\n  - type: 3\n";
-    expect(text, error("unknown-type", 2, "3", "must be `http` or `plugin`, found the number 3", None));
+    expect(
+        text,
+        error(
+            "unknown-type",
+            2,
+            "3",
+            "must be `http` or `plugin`, found the number 3",
+            Some("write `type: http` or `type: plugin`"),
+        ),
+    );
 }
 
 #[test]
@@ -450,7 +468,12 @@ fn unknown_event_names_get_a_suggestion() {
                 at("nonsense"),
                 Some(format!("the events are: {}", notifier_core::Event::names().collect::<Vec<_>>().join(", ")))
             ),
-            ("unknown-event", 4, at("7"), None),
+            (
+                "unknown-event",
+                4,
+                at("7"),
+                Some(format!("the events are: {}", notifier_core::Event::names().collect::<Vec<_>>().join(", ")))
+            ),
         ],
         "{}",
         list(&c)
@@ -552,7 +575,10 @@ fn non_http_urls() {
         ("mailto:ops@example.com", "`mailto` URLs are not supported"),
     ] {
         let text = format!("notifications:\n  - type: http\n    url: {url}\n");
-        expect(&text, error("invalid-url", 3, url, message, None));
+        expect(
+            &text,
+            error("invalid-url", 3, url, message, Some("Chaos Toolkit would only log the failure at debug level")),
+        );
     }
 }
 
@@ -563,7 +589,16 @@ fn unparsable_urls() {
     let text = "notifications:\n  - type: http\n    url: \"https://\"\n";
     expect(text, error("invalid-url", 3, "\"https", "is not a valid URL: empty host", Some("absolute URL")));
     let text = "notifications:\n  - type: http\n    url: 12345\n";
-    expect(text, error("invalid-url", 3, "12345", "`url` must be a string, found the number 12345", None));
+    expect(
+        text,
+        error(
+            "invalid-url",
+            3,
+            "12345",
+            "`url` must be a string, found the number 12345",
+            Some("write an absolute URL"),
+        ),
+    );
 }
 
 #[test]
@@ -852,7 +887,13 @@ fn notifications_of_a_scalar_type() {
     let text = "notifications: https://x.example.com\n";
     expect(
         text,
-        error("notifications-not-list", 1, "https", "`notifications` must be a list of channels, found a string", None),
+        error(
+            "notifications-not-list",
+            1,
+            "https",
+            "`notifications` must be a list of channels, found a string",
+            Some("write one `- ` item per channel"),
+        ),
     );
 }
 
@@ -865,6 +906,7 @@ fn malformed_yaml() {
     assert_eq!((d.code, d.severity), ("yaml", Severity::Error));
     assert!(d.message.starts_with("invalid YAML: "), "{d}");
     assert!((3..=4).contains(&d.line), "{d}");
+    assert_eq!(d.help.as_deref(), Some("check the `[` opened at line 3, column 10: is its `]` missing?"));
     assert!(c.is_unparsable() && c.table.is_none());
 }
 
