@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     let settings = cli.global.settings.clone().unwrap_or_else(cli::default_settings_path);
     let log_file = (!cli.global.no_log_file).then(|| cli.global.log_file.clone());
     // `check`, `schema` and `codegen` only read files: no log file for them.
-    let logs = matches!(cli.command, Command::Send(_));
+    let logs = matches!(cli.command, Command::Send(_) | Command::Run(_) | Command::Validate(_));
     cli::logging::init(if logs { log_file.as_deref() } else { None }, cli.global.verbose);
     let styled = cli.global.color.enabled_for_stdout();
     let result = match &cli.command {
@@ -32,6 +32,8 @@ fn main() -> ExitCode {
                 Ok(2)
             }
         },
+        Command::Run(cmd) => Ok(cli::flow::run(cmd, &settings, explicit_settings, log_file.as_ref())),
+        Command::Validate(cmd) => Ok(cli::flow::validate(cmd, &settings, explicit_settings, log_file.as_ref())),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,7 +1,9 @@
 //! The `notifier` command line: flags (clap) and one module per subcommand.
 
+pub mod channels;
 pub mod check;
 pub mod codegen;
+pub mod flow;
 pub mod logging;
 pub mod send;
 pub mod summary;
@@ -81,6 +83,37 @@ Examples:
   notifier send validate-failed --payload @experiment.json --error 'title is required' --error-kind InvalidExperiment
   notifier --settings ci/settings.yaml send run-started --dry-run")]
     Send(SendArgs),
+    /// Run a Chaos Toolkit experiment (JSON or YAML), sending the flow events.
+    ///
+    /// Sends run-started, then run-completed or run-failed, then run-deviated when the
+    /// steady state deviated, like `chaos run`. Exit status: 0 when the run completed
+    /// without deviating, 1 otherwise.
+    Run(RunCmd),
+    /// Validate a Chaos Toolkit experiment, sending validate-started, then
+    /// validate-completed or validate-failed.
+    Validate(ValidateCmd),
+}
+
+/// `notifier run` options.
+#[derive(Debug, Args)]
+pub struct RunCmd {
+    /// What to run.
+    #[command(flatten)]
+    pub run: notifier_runner::cli::RunArgs,
+    /// How to deliver the notifications.
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+/// `notifier validate` options.
+#[derive(Debug, Args)]
+pub struct ValidateCmd {
+    /// What to validate.
+    #[command(flatten)]
+    pub validate: notifier_runner::cli::ValidateArgs,
+    /// How to deliver the notifications.
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
 }
 
 /// Delivery options shared by `send`, `run` and `validate`.

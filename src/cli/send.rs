@@ -4,11 +4,13 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use notifier::{Envelope, Event, LoadError, Notifier, Outcome, PluginRegistry};
+use notifier::{Envelope, Event, LoadError, Outcome};
+
+use super::channels::Channels;
 use serde_json::Value;
 
+use super::SendArgs;
 use super::summary::Summary;
-use super::{DeliveryArgs, SendArgs};
 
 /// Why `send` could not start.
 #[derive(Debug, thiserror::Error)]
@@ -36,19 +38,6 @@ pub fn read_payload(arg: Option<&str>) -> Result<Value, SendError> {
     serde_json::from_str(&text).map_err(|e| SendError::Payload(format!("not valid JSON: {e}")))
 }
 
-/// Builds the notifier for a command: strict loading (a broken file is an error the
-/// user must see), except that a missing default settings file means no channels.
-pub fn load(settings: &Path, explicit: bool, delivery: &DeliveryArgs) -> Result<Notifier, LoadError> {
-    if !explicit && !settings.exists() {
-        return Ok(Notifier::empty());
-    }
-    let loaded = notifier::load_channels(settings, &PluginRegistry::new())?;
-    for w in &loaded.warnings {
-        tracing::warn!(target: "chaostoolkit", "{w}");
-    }
-    Ok(delivery.apply(Notifier::builder(loaded.channels)).build())
-}
-
 /// Runs `notifier send`; returns the exit code (0 delivered, 1 a channel failed).
 pub fn run(args: &SendArgs, settings: &Path, explicit: bool, log_file: Option<&PathBuf>) -> Result<u8, SendError> {
     let payload = read_payload(args.payload.as_deref())?;
@@ -56,10 +45,11 @@ pub fn run(args: &SendArgs, settings: &Path, explicit: bool, log_file: Option<&P
         Some(kind) => notifier::exception(kind, msg),
         None => Value::String(msg.clone()),
     });
-    let notifier = load(settings, explicit, &args.delivery)?;
+    let channels = Channels::load(settings, explicit, &args.delivery)?;
+    let notifier = channels.notifier();
     let envelope = Envelope::new(args.event, payload, error);
     if notifier.is_empty() {
-        println!("no notification channel in {}", settings.display());
+        println!("no notification channel in {}", channels.source(settings));
         return Ok(0);
     }
     if args.dry_run {
@@ -70,7 +60,7 @@ pub fn run(args: &SendArgs, settings: &Path, explicit: bool, log_file: Option<&P
         return Ok(0);
     }
     let event: Event = envelope.event;
-    let report = notifier.notify_envelope(envelope);
+    let report = channels.notify(envelope);
     let mut summary = Summary::default();
     let mut outcomes = report.channels;
     if args.delivery.background {

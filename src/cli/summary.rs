@@ -40,6 +40,28 @@ impl Summary {
         if failed.is_empty() {
             return Ok(());
         }
+        self.print_failures(err, attempted, &failed, log_file)
+    }
+
+    /// Like [`print`](Summary::print), and when nothing failed: `notifications: 4 of 4 delivered`.
+    pub fn print_always(&self, err: &mut dyn Write, log_file: Option<&std::path::Path>) -> std::io::Result<()> {
+        let attempted = self.outcomes.iter().filter(|(_, o)| !matches!(o.outcome, notifier::Outcome::Filtered)).count();
+        if self.failed() == 0 {
+            if attempted > 0 {
+                writeln!(err, "notifications: {attempted} of {attempted} delivered")?;
+            }
+            return Ok(());
+        }
+        self.print(err, log_file)
+    }
+
+    fn print_failures(
+        &self,
+        err: &mut dyn Write,
+        attempted: usize,
+        failed: &[String],
+        log_file: Option<&std::path::Path>,
+    ) -> std::io::Result<()> {
         let shown = failed.iter().take(5).cloned().collect::<Vec<_>>().join("; ");
         let more = if failed.len() > 5 { format!("; and {} more", failed.len() - 5) } else { String::new() };
         let log = log_file.map(|p| format!(" (full reasons in {})", p.display())).unwrap_or_default();
