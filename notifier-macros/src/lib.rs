@@ -150,7 +150,14 @@ fn expand(input: Input) -> TokenStream {
     let compiled = match compile_file(&resolved) {
         Ok(c) => c,
         Err(e) => {
-            let msg = format!("{e}");
+            // Name the file as written; the absolute path depends on the machine.
+            let reason = e.to_string();
+            let reason = reason.strip_prefix(&format!("{}: ", resolved.display())).unwrap_or(&reason);
+            let msg = format!(
+                "{}: {reason}\n  = help: a relative `path` is looked up in the crate's directory (CARGO_MANIFEST_DIR), \
+                 then next to the file holding `settings!`",
+                path.value()
+            );
             let err = syn::Error::new(lit_span, msg).into_compile_error();
             return wrap(codegen::skeleton(&opts), err);
         }

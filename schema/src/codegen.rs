@@ -153,7 +153,9 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                     continue;
                 };
                 let pos = position_module(file, c);
-                let func_ident = Ident::new(func, span);
+                // Located on the user's path, but with the macro's hygiene: rustc then
+                // points at the mapping without suggesting edits to the user's tokens.
+                let func_ident = Ident::new(func, Span::mixed_site().located_at(span));
                 let plugin = format_ident!("PLUGIN_{}", i);
                 let plugin_doc = format!("`{module}.{func}` (channel #{}, {file}:{}:{}).", i + 1, c.line, c.column);
                 position_mods.push(quote! {
