@@ -267,9 +267,10 @@ impl Settings {
         };
         let lower = base_url.to_ascii_lowercase();
         if !(lower.starts_with("http://") || lower.starts_with("https://")) || base_url.contains(['?', '#']) {
-            return Err(PluginError::Config(format!(
-                "`base_url` must be an http:// or https:// URL without query or fragment, got `{base_url}`"
-            )));
+            // Not echoed: a base URL may carry credentials.
+            return Err(PluginError::Config(
+                "`base_url` must be an http:// or https:// URL without query or fragment".into(),
+            ));
         }
         if !base_url.ends_with('/') {
             base_url.push('/');
