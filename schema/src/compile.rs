@@ -64,10 +64,17 @@ impl<'a> Report<'a> {
         message: String,
         help: Option<String>,
     ) {
-        let start = if span.start.line == 0 { Pos { line: 1, col: 0 } } else { span.start };
+        let mut start = if span.start.line == 0 { Pos { line: 1, col: 0 } } else { span.start };
+        // The parser reports "unexpected end of input" one line past the last one when
+        // the text does not end with a line break; keep every position inside the text.
+        let last = self.source.line_count();
+        if start.line > last {
+            start = Pos { line: last, col: usize::MAX };
+        }
+        start.col = start.col.min(self.source.line_text(start.line).chars().count());
         let begin = self.source.byte_offset(start.line, start.col);
         // Underline the node on its first line only; long values would drown the output.
-        let line_end = begin + self.source.text[begin..].find('\n').unwrap_or(self.source.text.len() - begin);
+        let line_end = self.source.line_range(start.line).end.max(begin);
         let end = if span.end.line == start.line && span.end.line != 0 {
             self.source.byte_offset(span.end.line, span.end.col).clamp(begin, line_end)
         } else {

@@ -68,8 +68,7 @@ impl SourceFile {
     /// Wraps text that is already in memory.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
         let text = text.into();
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let line_starts = line_starts(&text);
         SourceFile { name: name.into(), text, line_starts }
     }
 
@@ -98,35 +97,57 @@ impl SourceFile {
                 let valid = e.utf8_error().valid_up_to();
                 let bytes = e.as_bytes();
                 let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
-                let line = prefix.matches('\n').count() + 1;
-                let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                let starts = line_starts(prefix);
+                let line = starts.len();
+                let column = prefix[starts[line - 1]..].chars().count() + 1;
                 Err(ReadError::NotUtf8 { path: path.to_owned(), line, column, byte: bytes[valid] })
             }
         }
     }
 
-    /// Byte offset of a 1-based line and 0-based character column, clamped to the text.
+    /// Byte offset of a 1-based line and 0-based character column, clamped to the line
+    /// (a line past the end gives the length of the text).
     pub fn byte_offset(&self, line: usize, col: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
-            return self.text.len();
-        };
-        let rest = &self.text[start..];
-        let line_text = rest.split('\n').next().unwrap_or("");
-        start + line_text.char_indices().nth(col).map_or(line_text.len(), |(i, _)| i)
+        let range = self.line_range(line);
+        let line_text = &self.text[range.clone()];
+        range.start + line_text.char_indices().nth(col).map_or(line_text.len(), |(i, _)| i)
     }
 
-    /// The text of a 1-based line, without its newline.
-    pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
-            return "";
+    /// The byte range of a 1-based line, without its line break (empty past the end).
+    pub fn line_range(&self, line: usize) -> std::ops::Range<usize> {
+        let index = line.saturating_sub(1);
+        let Some(&start) = self.line_starts.get(index) else {
+            return self.text.len()..self.text.len();
         };
-        self.text[start..].split('\n').next().unwrap_or("").trim_end_matches('\r')
+        let next = self.line_starts.get(index + 1).copied().unwrap_or(self.text.len());
+        let content = &self.text[start..next];
+        let content = content.strip_suffix('\n').unwrap_or(content);
+        let content = content.strip_suffix('\r').unwrap_or(content);
+        start..start + content.len()
+    }
+
+    /// The text of a 1-based line, without its line break.
+    pub fn line_text(&self, line: usize) -> &str {
+        &self.text[self.line_range(line)]
     }
 
     /// Number of lines.
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
     }
+}
+
+/// Byte offsets where lines start. A line ends at `\n`, `\r\n` or a lone `\r`: YAML
+/// counts all three as line breaks, and so do the parser's positions.
+fn line_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            starts.push(i + 1);
+        }
+    }
+    starts
 }
 
 #[cfg(test)]
@@ -140,6 +161,18 @@ mod tests {
         assert_eq!(&s.text[s.byte_offset(2, 4)..], "c\n");
         assert_eq!(s.line_text(2), "bé: c");
         assert_eq!(s.byte_offset(99, 0), s.text.len());
+    }
+
+    #[test]
+    fn every_yaml_line_break_counts() {
+        let s = SourceFile::new("x", "a: 1\r\nb: 2\rc: 3\n\nd");
+        assert_eq!(s.line_count(), 5);
+        let lines: Vec<&str> = (1..=5).map(|l| s.line_text(l)).collect();
+        assert_eq!(lines, ["a: 1", "b: 2", "c: 3", "", "d"]);
+        assert_eq!(&s.text[s.byte_offset(3, 3)..], "3\n\nd");
+        assert_eq!(s.byte_offset(2, 99), s.line_range(2).end);
+        let err = SourceFile::from_bytes(Path::new("s.yaml"), b"a: 1\rb: \xff".to_vec()).unwrap_err();
+        assert_eq!(err.to_string(), "s.yaml:2:4: settings file is not UTF-8 text (invalid byte 0xff)");
     }
 
     #[test]

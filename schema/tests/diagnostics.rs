@@ -1013,3 +1013,26 @@ fn columns_count_characters_not_bytes() {
     let text = "notifications:\n  - {url: \"https://x.example.com/é日本\", type: htp}\n";
     expect(text, error("unknown-type", 2, "htp", "`htp`", Some("did you mean `http`?")));
 }
+
+#[test]
+fn a_lone_carriage_return_is_a_line_break() {
+    // YAML (and the parser) break lines at `\r` too; positions must agree with the text.
+    let text = "x: 1\rnotifications:\r  - type: htp\r    url: https://x.example.com\r";
+    let c = run(text);
+    let d = only(&c, "unknown-type");
+    assert_eq!((d.line, d.column), (3, 11), "{d}");
+    assert_eq!(&text[d.span.clone()], "htp");
+    assert_eq!(c.source.line_text(3), "  - type: htp");
+}
+
+#[test]
+fn an_error_at_the_end_of_the_input_is_inside_the_text() {
+    // Without a final line break the parser reports the end one line past the last.
+    for text in ["notifications: [", "[? ", "a: {b: 1"] {
+        let c = run(text);
+        let d = only(&c, "yaml");
+        assert_eq!(d.line, 1, "{text:?}: {d}");
+        assert_eq!(d.column, text.chars().count() + 1, "{text:?}: {d}");
+        assert_eq!(d.span, text.len()..text.len(), "{text:?}: {d}");
+    }
+}
