@@ -505,10 +505,17 @@ pub fn post_json_blocking(
 ) -> Result<(u16, Vec<u8>), String> {
     static CLIENTS: Clients = Clients::new();
     let client = CLIENTS.get(true, &Method::POST)?.clone();
-    let mut request = client.post(url).header(CONTENT_TYPE, "application/json").timeout(timeout).body(body);
+    // Headers given by the caller replace the defaults (a plugin may need its own
+    // Content-Type); `RequestBuilder::header` would append a second one.
+    let mut map = HeaderMap::new();
+    map.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     for (k, v) in headers {
-        request = request.header(*k, *v);
+        let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| format!("invalid header name `{k}`"))?;
+        let mut value = HeaderValue::from_str(v).map_err(|_| format!("invalid value for header `{k}`"))?;
+        value.set_sensitive(is_sensitive_name(k));
+        map.insert(name, value);
     }
+    let request = client.post(url).headers(map).timeout(timeout).body(body);
     let fut = async move {
         let mut response = request.send().await.map_err(|e| e.without_url().to_string())?;
         let status = response.status().as_u16();

@@ -17,7 +17,7 @@ const TOKEN: &str = "xoxb-test-token";
 /// What slackclient sends, and what we send (the documented difference: the transport's
 /// `post_json_blocking` cannot replace its own `application/json` yet).
 const REFERENCE_CONTENT_TYPE: &str = "application/json;charset=utf-8";
-const CONTENT_TYPE: &str = "application/json";
+const CONTENT_TYPE: &str = REFERENCE_CONTENT_TYPE;
 
 /// Cases where chaostoolkit-slack raises (and sends nothing) and we send a message.
 const KNOWN_DIFFERENCES: &[&str] = &["hypothesis-not-a-mapping", "experiment-null"];

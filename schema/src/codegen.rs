@@ -81,8 +81,9 @@ pub fn position_module(file: &str, c: &ChannelIr) -> Ident {
 /// The module items of the dispatch table (without the enclosing `mod`).
 pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStream, Vec<UnmappedPlugin>> {
     let k = &opts.krate;
-    let core = quote!(#k::__private::notifier_core);
-    let cow = quote!(#k::__private::std::borrow::Cow);
+    // Short aliases keep the generated code readable (`notifier codegen` prints it).
+    let core = quote!(__nc);
+    let cow = quote!(__Cow);
     let n = table.channels.len();
     let file = &table.file;
 
@@ -94,15 +95,21 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
     for c in &table.channels {
         let i = c.index;
         let events = format_ident!("EVENTS_{}", i);
-        let bits = c.events.bits();
+        let set = if c.events == notifier_core::EventSet::ALL {
+            quote!(#core::EventSet::ALL)
+        } else {
+            let names = c.events.iter().map(|e| format_ident!("{}", format!("{e:?}")));
+            quote!(#core::EventSet::of(&[#(#core::Event::#names),*]))
+        };
         let doc = format!("Events channel #{} ({file}:{}:{}) receives.", i + 1, c.line, c.column);
         items.push(quote! {
             #[doc = #doc]
-            pub const #events: #core::EventSet = #core::EventSet::from_bits(#bits);
+            pub const #events: #core::EventSet = #set;
         });
-        let timeout_ms = u64::try_from(c.timeout.as_millis()).unwrap_or(u64::MAX);
-        let retries = c.retries;
-        let (line, column) = (c.line, c.column);
+        let timeout_ms = proc_macro2::Literal::u64_unsuffixed(u64::try_from(c.timeout.as_millis()).unwrap_or(u64::MAX));
+        let retries = proc_macro2::Literal::u8_unsuffixed(c.retries);
+        let (line, column) =
+            (proc_macro2::Literal::u32_unsuffixed(c.line), proc_macro2::Literal::u32_unsuffixed(c.column));
         let kind = match &c.kind {
             IrKind::Http { url, headers, verify_tls, forward_event_payload, signing_secret } => {
                 let url = template(url, &core, &cow);
@@ -111,10 +118,15 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                     quote!((#cow::Borrowed(#name), #value))
                 });
                 let headers_ident = format_ident!("HEADERS_{}", i);
-                let header_count = headers.len();
-                items.push(quote! {
-                    static #headers_ident: [(#core::Str, #core::Template); #header_count] = [#(#header_items),*];
-                });
+                let header_count = proc_macro2::Literal::usize_unsuffixed(headers.len());
+                let headers_ref = if headers.is_empty() {
+                    quote!(#cow::Borrowed(&[]))
+                } else {
+                    items.push(quote! {
+                        static #headers_ident: [(#core::Str, #core::Template); #header_count] = [#(#header_items),*];
+                    });
+                    quote!(#cow::Borrowed(&#headers_ident))
+                };
                 let secret = match signing_secret {
                     Some(t) => {
                         let t = template(t, &core, &cow);
@@ -125,7 +137,7 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                 quote! {
                     #core::ChannelKind::Http(#core::HttpDef {
                         url: #url,
-                        headers: #cow::Borrowed(&#headers_ident),
+                        headers: #headers_ref,
                         verify_tls: #verify_tls,
                         forward_event_payload: #forward_event_payload,
                         signing_secret: #secret,
@@ -179,7 +191,17 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                         call: #plugin,
                     })
                 };
-                defs.push(channel_def(&core, &cow, &events, file, line, column, timeout_ms, retries, kind));
+                defs.push(channel_def(
+                    &core,
+                    &cow,
+                    &events,
+                    file,
+                    line.clone(),
+                    column.clone(),
+                    timeout_ms.clone(),
+                    retries.clone(),
+                    kind,
+                ));
                 continue;
             }
         };
@@ -207,8 +229,13 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
         }
     });
     let table_doc = format!("The {n} channel(s) of `{file}`, in file order.");
+    let n = proc_macro2::Literal::usize_unsuffixed(n);
     Ok(quote! {
         #track
+        #[allow(unused_imports)]
+        use #k::__private::notifier_core as __nc;
+        #[allow(unused_imports)]
+        use #k::__private::std::borrow::Cow as __Cow;
         #[doc(hidden)]
         #[allow(non_snake_case)]
         mod __plugins {
@@ -295,10 +322,10 @@ fn channel_def(
     cow: &TokenStream,
     events: &Ident,
     file: &str,
-    line: u32,
-    column: u32,
-    timeout_ms: u64,
-    retries: u8,
+    line: proc_macro2::Literal,
+    column: proc_macro2::Literal,
+    timeout_ms: proc_macro2::Literal,
+    retries: proc_macro2::Literal,
     kind: TokenStream,
 ) -> TokenStream {
     quote! {

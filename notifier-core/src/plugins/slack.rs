@@ -55,11 +55,6 @@
 //!   list, or a hypothesis state without probes, are treated as absent, and a hypothesis
 //!   state without `steady_state_met` counts as not met.
 //! * No `DeprecationWarning`, and no `User-Agent` of slackclient's (ours is the notifier's).
-//! * `Content-Type` is `application/json` where slackclient sends
-//!   `application/json;charset=utf-8` (Slack accepts both; the body is ASCII either way).
-//!   [`post_json_blocking`](crate::transport::post_json_blocking) sets `application/json`
-//!   and appends, rather than replaces, a `Content-Type` passed to it, which would send the
-//!   header twice.
 
 mod nonprintable;
 pub mod pyrepr;
@@ -102,8 +97,9 @@ pub fn notify(config: &PluginConfig, envelope: &Envelope) -> Result<(), PluginEr
     let authorization = format!("Bearer {}", settings.token);
     // slackclient also sends `Content-Type: application/json;charset=utf-8`; the transport
     // sets `application/json` and would append a second Content-Type (see the module docs).
-    let mut headers = Vec::with_capacity(1);
+    let mut headers = Vec::with_capacity(2);
     // slackclient sends no Authorization header for an empty token; neither do we.
+    headers.push(("Content-Type", "application/json;charset=utf-8"));
     if !settings.token.is_empty() {
         headers.push(("Authorization", authorization.as_str()));
     }
