@@ -120,7 +120,7 @@ impl NotifierBuilder {
             .enumerate()
             .map(|(index, def)| Channel::resolve(index, def, &*self.lookup))
             .collect();
-        let background = (self.mode == Mode::Background).then(|| Background::new());
+        let background = (self.mode == Mode::Background).then(Background::new);
         let shared = Arc::new(Shared {
             channels,
             event_budget: self.event_budget,
@@ -184,6 +184,7 @@ struct Background {
     drained: Condvar,
     completed: Mutex<Vec<(Event, ChannelOutcome)>>,
     closing: AtomicBool,
+    shut_down: AtomicBool,
 }
 
 impl Background {
@@ -195,6 +196,7 @@ impl Background {
             drained: Condvar::new(),
             completed: Mutex::new(Vec::new()),
             closing: AtomicBool::new(false),
+            shut_down: AtomicBool::new(false),
         }
     }
 
@@ -407,27 +409,48 @@ impl Notifier {
         drop(pending);
         FlushReport { completed: std::mem::take(&mut *lock(&bg.completed)), abandoned }
     }
-}
 
-impl Drop for Notifier {
-    /// In background mode: waits up to the flush cap for the queues, then gives up on
-    /// what is left, logging and counting it.
-    fn drop(&mut self) {
-        let Some(bg) = &self.shared.background else { return };
-        let report = self.flush(self.shared.flush_cap);
+    /// Ends background delivery: waits until every queued notification is delivered or
+    /// `deadline` passes, then stops the workers. What is still queued or in flight is
+    /// given up: counted in [`Stats::abandoned`], logged, and reported in the returned
+    /// [`FlushReport::abandoned`]. Dropping the notifier afterwards does not wait again,
+    /// so a command that calls this at exit is bounded by `deadline` alone (dropping
+    /// without it waits up to the flush cap). Later background `notify` calls report
+    /// the channel as stopped. In sequential mode there is nothing to do.
+    pub fn shutdown(&self, deadline: Duration) -> FlushReport {
+        let Some(bg) = &self.shared.background else {
+            return FlushReport::default();
+        };
+        if bg.shut_down.swap(true, Ordering::SeqCst) {
+            return FlushReport::default();
+        }
+        let mut report = self.flush(deadline);
         bg.closing.store(true, Ordering::SeqCst);
+        lock(&bg.senders).clear();
         for handle in lock(&bg.workers).drain(..) {
             handle.abort();
         }
+        // A delivery may have finished between the deadline and the abort.
+        report.completed.append(&mut lock(&bg.completed));
+        report.abandoned = std::mem::take(&mut *lock(&bg.pending)) as u64;
         if report.abandoned > 0 {
             self.shared.counters.abandoned.fetch_add(report.abandoned, Ordering::Relaxed);
             tracing::warn!(
                 target: "chaostoolkit",
                 "{} notification(s) not delivered within the {:.1} s shutdown cap",
                 report.abandoned,
-                self.shared.flush_cap.as_secs_f64()
+                deadline.as_secs_f64()
             );
         }
+        report
+    }
+}
+
+impl Drop for Notifier {
+    /// In background mode, unless [`Notifier::shutdown`] was called: waits up to the
+    /// flush cap for the queues, then gives up on what is left, logging and counting it.
+    fn drop(&mut self) {
+        self.shutdown(self.shared.flush_cap);
     }
 }
 

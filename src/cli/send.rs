@@ -64,7 +64,8 @@ pub fn run(args: &SendArgs, settings: &Path, explicit: bool, log_file: Option<&P
     let mut summary = Summary::default();
     let mut outcomes = report.channels;
     if args.delivery.background {
-        let flushed = notifier.flush(Duration::from_secs_f64(args.delivery.flush_cap));
+        // Bounded by the cap alone: dropping the notifier afterwards does not wait again.
+        let flushed = notifier.shutdown(Duration::from_secs_f64(args.delivery.flush_cap));
         for (_, done) in flushed.completed {
             if let Some(slot) = outcomes.iter_mut().find(|o| o.channel == done.channel) {
                 *slot = done;
