@@ -37,6 +37,8 @@ notifier::settings! {
 }
 
 notifier::settings! {
+    // `events: []` is deliberate here; the macro reports it as a (deprecation) warning.
+    #[allow(deprecated)]
     mod filters {
         path: "tests/settings/filters.yaml",
         plugins: { "acme.recorder" => crate::recorder },

@@ -40,7 +40,7 @@ use syn::{Attribute, Ident, LitStr, Token, Visibility, braced};
 ///
 /// Every problem in the file is a compile error naming its `file:line:col`; warnings
 /// (plain-text credentials, `verify_tls: false`…) are reported as deprecation warnings
-/// on the path.
+/// on the path (silence one deliberately with `#[allow(deprecated)]` on the `mod`).
 #[proc_macro]
 pub fn settings(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     let input = syn::parse_macro_input!(input as Input);

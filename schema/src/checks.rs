@@ -626,28 +626,28 @@ fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
             _ => {}
         }
     }
-    if let Some(Value::String(module)) = entry.get("module") {
-        if let Some(b) = builtin(module) {
-            for key in b.required {
-                match entry.get(*key) {
-                    Some(Value::String(s)) if !s.trim().is_empty() => {}
-                    None => r.push(
-                        Error,
-                        "missing-plugin-key",
-                        ptr,
-                        Anchor::Value,
-                        format!("`{module}` needs `{key}`"),
-                        Some(format!("add `{key}: …` to this channel")),
-                    ),
-                    Some(other) => r.push(
-                        Error,
-                        "invalid-plugin-key",
-                        &format!("{ptr}/{key}"),
-                        Anchor::Value,
-                        format!("`{key}` of `{module}` must be a non-empty string, found {}", describe(other)),
-                        None,
-                    ),
-                }
+    if let Some(Value::String(module)) = entry.get("module")
+        && let Some(b) = builtin(module)
+    {
+        for key in b.required {
+            match entry.get(*key) {
+                Some(Value::String(s)) if !s.trim().is_empty() => {}
+                None => r.push(
+                    Error,
+                    "missing-plugin-key",
+                    ptr,
+                    Anchor::Value,
+                    format!("`{module}` needs `{key}`"),
+                    Some(format!("add `{key}: …` to this channel")),
+                ),
+                Some(other) => r.push(
+                    Error,
+                    "invalid-plugin-key",
+                    &format!("{ptr}/{key}"),
+                    Anchor::Value,
+                    format!("`{key}` of `{module}` must be a non-empty string, found {}", describe(other)),
+                    None,
+                ),
             }
         }
     }
