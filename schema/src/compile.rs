@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::diagnostic::{self, Diagnostic, Severity};
@@ -186,8 +187,9 @@ pub fn compile(source: SourceFile) -> Compiled {
     if !has_errors {
         // An empty (or comments-only) file is no settings at all: no channels, as
         // Chaos Toolkit's `yaml.safe_load` → `None` means.
-        let value = if doc.value.is_null() { Value::Object(serde_json::Map::new()) } else { doc.value.clone() };
-        match serde_json::from_value::<Settings>(value) {
+        let empty = Value::Object(serde_json::Map::new());
+        let value = if doc.value.is_null() { &empty } else { &doc.value };
+        match Settings::deserialize(value) {
             Ok(settings) => table = Some(crate::ir::lower(&settings, &source.name, &doc.index)),
             Err(e) => {
                 // The checks and the schema accept what serde accepts; if they ever

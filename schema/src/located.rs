@@ -79,12 +79,27 @@ pub fn escape_pointer(segment: &str) -> String {
 pub fn to_json(root: Option<&Node>) -> LocatedDocument {
     let mut doc = LocatedDocument { value: Value::Null, index: PositionIndex::default(), duplicates: Vec::new() };
     if let Some(root) = root {
-        doc.value = convert(root, String::new(), None, &mut doc);
+        let mut pointer = String::new();
+        doc.value = convert(root, &mut pointer, None, &mut doc);
     }
     doc
 }
 
-fn convert(node: &Node, pointer: String, key: Option<Span>, doc: &mut LocatedDocument) -> Value {
+/// Appends `/segment` (escaped) to a pointer.
+fn push_segment(pointer: &mut String, segment: &str) {
+    pointer.push('/');
+    if segment.contains(['~', '/']) {
+        pointer.push_str(&escape_pointer(segment));
+    } else {
+        pointer.push_str(segment);
+    }
+}
+
+/// Converts `node`, whose pointer is `pointer`. The pointer buffer is shared by the whole
+/// walk (children append their segment and truncate it back), so the only allocation per
+/// node is its key in the index.
+fn convert(node: &Node, pointer: &mut String, key: Option<Span>, doc: &mut LocatedDocument) -> Value {
+    let len = pointer.len();
     let value = match &node.value {
         NodeValue::Null => Value::Null,
         NodeValue::Bool(b) => Value::Bool(*b),
@@ -92,32 +107,40 @@ fn convert(node: &Node, pointer: String, key: Option<Span>, doc: &mut LocatedDoc
         // NaN and infinities have no JSON form; serde_json would make them null anyway.
         NodeValue::Float(f) => Number::from_f64(*f).map_or(Value::Null, Value::Number),
         NodeValue::Str { text, .. } => Value::String(text.clone()),
-        NodeValue::Seq(items) => Value::Array(
-            items.iter().enumerate().map(|(i, item)| convert(item, format!("{pointer}/{i}"), None, doc)).collect(),
-        ),
+        NodeValue::Seq(items) => {
+            let mut array = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                use std::fmt::Write as _;
+                let _ = write!(pointer, "/{i}");
+                array.push(convert(item, pointer, None, doc));
+                pointer.truncate(len);
+            }
+            Value::Array(array)
+        }
         NodeValue::Map(entries) => {
-            let mut map = Map::new();
-            let mut first_seen: HashMap<String, Span> = HashMap::new();
+            let mut map = Map::with_capacity(entries.len());
             for (k, v) in entries {
                 let name = key_text(k);
-                if let Some(first) = first_seen.get(&name) {
+                push_segment(pointer, &name);
+                if map.contains_key(&name) {
+                    // The index still holds the first occurrence: PyYAML keeps the last
+                    // value, at the key's original place.
+                    let first = doc.index.map.get(pointer.as_str()).and_then(|p| p.key).unwrap_or(k.span);
                     doc.duplicates.push(DuplicateKey {
-                        parent: pointer.clone(),
+                        parent: pointer[..len].to_owned(),
                         key: name.clone(),
                         span: k.span,
-                        first: *first,
+                        first,
                     });
-                    // PyYAML keeps the last value but the key's original place.
-                } else {
-                    first_seen.insert(name.clone(), k.span);
                 }
-                let child = convert(v, format!("{pointer}/{}", escape_pointer(&name)), Some(k.span), doc);
+                let child = convert(v, pointer, Some(k.span), doc);
+                pointer.truncate(len);
                 map.insert(name, child);
             }
             Value::Object(map)
         }
     };
-    doc.index.map.insert(pointer, NodePos { key, value: node.span });
+    doc.index.map.insert(pointer.clone(), NodePos { key, value: node.span });
     value
 }
 

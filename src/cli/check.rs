@@ -1,7 +1,9 @@
 //! `notifier check`: validate settings files, print every problem, exit 0/1/2.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use notifier_schema::{Compiled, Diagnostic, ReadError, Severity, compile_file};
@@ -18,12 +20,14 @@ pub const EXIT_UNREADABLE: u8 = 2;
 /// Runs `notifier check`.
 pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Result<u8> {
     let files = if args.files.is_empty() { vec![default_settings] } else { args.files.clone() };
-    let mut out = io::stdout().lock();
+    // Buffered: stdout is line-buffered, and a run over many files writes many lines.
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let styled = color.enabled_for_stdout();
     let mut all = Vec::new();
     let mut exit = EXIT_OK;
     let mut summary = Summary::default();
-    for path in &files {
-        match compile_file(path) {
+    for_each_compiled(&files, |path, result| {
+        match result {
             Ok(compiled) => {
                 let (errors, warnings) = compiled.counts();
                 summary.errors += errors;
@@ -36,15 +40,19 @@ pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Res
                     exit = exit.max(EXIT_INVALID);
                 }
                 match args.format {
-                    Format::Human => render_human(&mut out, &compiled, color.enabled_for_stdout())?,
+                    Format::Human => render_human(&mut out, &compiled, styled)?,
                     Format::Github => render_github(&mut out, &compiled.diagnostics)?,
                     Format::Json => {}
                 }
-                all.extend(compiled.diagnostics);
+                if args.format == Format::Json {
+                    all.extend(compiled.diagnostics);
+                }
             }
             Err(e) => {
                 exit = EXIT_UNREADABLE;
                 summary.unreadable += 1;
+                // Keep stdout and stderr in file order when both go to a terminal.
+                out.flush()?;
                 eprintln!("error: {e}");
                 let d = unreadable(path, &e);
                 if args.format == Format::Github {
@@ -53,7 +61,8 @@ pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Res
                 all.push(d);
             }
         }
-    }
+        Ok(())
+    })?;
     match args.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &all)?;
@@ -66,9 +75,47 @@ pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Res
     Ok(exit)
 }
 
+/// Files compiled per round of [`for_each_compiled`]: bounds the memory held by results
+/// that wait for their turn to be printed.
+const BATCH: usize = 256;
+
+/// Reads and compiles `files` on every CPU and hands each result to `report` in file
+/// order (so the output does not depend on scheduling).
+fn for_each_compiled(
+    files: &[PathBuf],
+    mut report: impl FnMut(&Path, Result<Compiled, ReadError>) -> io::Result<()>,
+) -> io::Result<()> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len());
+    if threads <= 1 {
+        return files.iter().try_for_each(|path| report(path, compile_file(path)));
+    }
+    for batch in files.chunks(BATCH) {
+        let next = AtomicUsize::new(0);
+        let slots: Vec<OnceLock<Result<Compiled, ReadError>>> = batch.iter().map(|_| OnceLock::new()).collect();
+        let work = || {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = batch.get(i) else { break };
+                let _ = slots[i].set(compile_file(path));
+            }
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..threads.min(batch.len()) {
+                scope.spawn(work);
+            }
+            work();
+        });
+        for (path, slot) in batch.iter().zip(slots) {
+            let result = slot.into_inner().expect("every file of the batch was compiled");
+            report(path, result)?;
+        }
+    }
+    Ok(())
+}
+
 /// A file that could not be read, as a diagnostic for the `json` and `github` formats.
 /// `line` and `column` are 0 (no position) except for a non-UTF-8 byte, which has one.
-fn unreadable(path: &std::path::Path, error: &ReadError) -> Diagnostic {
+fn unreadable(path: &Path, error: &ReadError) -> Diagnostic {
     let file = path.display().to_string();
     let (line, column) = match error {
         ReadError::NotUtf8 { line, column, .. } => (*line, *column),
