@@ -17,6 +17,8 @@ pub const MAX_DEPTH: usize = 128;
 /// Most nodes that aliases may add by expansion (the "billion laughs" guard).
 pub const MAX_ALIAS_EXPANSION: usize = 100_000;
 
+const TOO_DEEP_HELP: &str = "settings files nest a few levels deep; this looks like generated or hostile input";
+
 /// A position in the source: 1-based line, 0-based column in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
 pub struct Pos {
@@ -138,6 +140,9 @@ impl Builder {
                     Pos { line: e.marker().line(), col: e.marker().col() },
                     format!("invalid YAML: {}", e.info()),
                 );
+                if e.info().contains("recursion limit") {
+                    return error.help(TOO_DEEP_HELP);
+                }
                 // The parser notices an unclosed `[` or `{` only lines later; point back at it.
                 match self.open_flow_collection(text) {
                     Some((open, pos)) => error.help(format!(
@@ -219,7 +224,8 @@ impl Builder {
             let span = match &frame {
                 Frame::Seq { start, .. } | Frame::Map { start, .. } => *start,
             };
-            return Err(YamlError::new(Pos::of(&span), format!("YAML nesting is deeper than {MAX_DEPTH} levels")));
+            return Err(YamlError::new(Pos::of(&span), format!("YAML nesting is deeper than {MAX_DEPTH} levels"))
+                .help(TOO_DEEP_HELP));
         }
         self.stack.push(frame);
         Ok(())
@@ -551,9 +557,11 @@ mod tests {
         // block nesting, which the parser handles iteratively.
         let err = parse(&"[".repeat(10_000)).unwrap_err();
         assert!(err.message.contains("recursion limit"), "{err:?}");
+        assert_eq!(err.help.as_deref(), Some(TOO_DEEP_HELP), "not the unclosed-bracket hint");
         let block: String = (0..200).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
         let err = parse(&block).unwrap_err();
         assert!(err.message.contains("deeper than 128"), "{err:?}");
+        assert_eq!(err.help.as_deref(), Some(TOO_DEEP_HELP));
     }
 
     #[test]

@@ -978,6 +978,7 @@ fn deep_block_nesting_is_refused() {
     let d = only(&c, "yaml");
     assert!(d.message.contains(&format!("deeper than {MAX_DEPTH} levels")), "{d}");
     assert_eq!(d.line, MAX_DEPTH + 1, "{d}");
+    assert!(d.help.as_deref().is_some_and(|h| h.contains("generated or hostile input")), "{d:?}");
 }
 
 #[test]
@@ -988,6 +989,7 @@ fn deep_flow_nesting_is_refused() {
         let d = only(&c, "yaml");
         assert_eq!(d.line, 1, "{d}");
         assert!(d.message.contains("deeper than") || d.message.contains("recursion limit"), "{d}");
+        assert!(d.help.as_deref().is_some_and(|h| h.contains("generated or hostile input")), "{d:?}");
     }
     let text = format!("notifications: {}1{}\n", "{a: ".repeat(1_000), "}".repeat(1_000));
     assert!(run(&text).is_unparsable());
