@@ -13,9 +13,10 @@
 //! [`Outcome::Failed`] in the report, a DEBUG line on the `chaostoolkit` log target (with
 //! the reference's wording) and a counter.
 
+use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -161,7 +162,8 @@ struct Shared {
 struct Channel {
     index: usize,
     def: ChannelDef,
-    label: String,
+    /// Interned: every outcome of this channel copies a pointer, nothing else.
+    label: &'static str,
     ready: Result<Ready, String>,
 }
 
@@ -209,6 +211,25 @@ impl Background {
     }
 }
 
+/// Stores each distinct channel label once for the life of the process and returns it.
+///
+/// Labels go into every [`ChannelOutcome`], one per channel per event, including the
+/// channels that filter the event out; as `&'static str` that costs a pointer copy, where a
+/// reference-counted string cost an atomic increment and decrement per channel (most of the
+/// dispatch time of an event that 100 channels filter out). The memory is bounded by the
+/// distinct labels a process ever uses (`http POST <configured URL>`, `plugin <module>.<func>`,
+/// with `${VAR}`s unresolved), not by how many notifiers it builds.
+fn intern_label(label: String) -> &'static str {
+    static LABELS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut labels = lock(LABELS.get_or_init(Mutex::default));
+    if let Some(known) = labels.get(label.as_str()) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(label.into_boxed_str());
+    labels.insert(leaked);
+    leaked
+}
+
 /// A poisoned lock only means another thread panicked while holding it; the data (queues,
 /// counters) is still usable, and notifications must go on.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -217,7 +238,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Channel {
     fn resolve(index: usize, def: ChannelDef, lookup: &(dyn Fn(&str) -> Option<String> + Send + Sync)) -> Channel {
-        let label = def.label();
+        let label = intern_label(def.label());
         let ready = match &def.kind {
             ChannelKind::Http(h) => {
                 HttpTarget::resolve(h, lookup).map(|t| Ready::Http(Arc::new(t))).map_err(|e| e.to_string())
@@ -245,7 +266,7 @@ impl Channel {
     }
 
     fn outcome(&self, outcome: Outcome, attempts: u32, elapsed: Duration) -> ChannelOutcome {
-        ChannelOutcome { channel: self.index, label: self.label.clone(), outcome, attempts, elapsed }
+        ChannelOutcome { channel: self.index, label: self.label, outcome, attempts, elapsed }
     }
 }
 
@@ -338,8 +359,9 @@ impl Notifier {
     /// Sends a prepared envelope (its `ts` is kept).
     pub fn notify_envelope(&self, envelope: Envelope) -> DeliveryReport {
         let mut dispatch = self.dispatch(envelope);
+        let event = dispatch.env.event;
         for index in 0..self.shared.channels.len() {
-            if self.shared.channels[index].def.events.contains(dispatch.env.event) {
+            if self.shared.channels[index].def.events.contains(event) {
                 dispatch.deliver(index);
             } else {
                 dispatch.filtered(index);
@@ -350,17 +372,18 @@ impl Notifier {
 
     /// Starts dispatching one event channel by channel. The generated code of the
     /// `settings!` macro uses this to unroll the channel loop; prefer [`Notifier::notify`].
+    ///
+    /// Cheap until a channel takes the event: the body is serialised and the message id
+    /// generated for the first channel that does, so an event every channel filters out
+    /// costs a few nanoseconds per channel.
     pub fn dispatch(&self, envelope: Envelope) -> Dispatch<'_> {
-        let started = Instant::now();
-        let body = Bytes::from(envelope.to_wire_json());
         Dispatch {
             notifier: self,
             env: Arc::new(envelope),
-            body,
-            message_id: crate::signing::new_message_id(),
-            started,
-            deadline: crate::engine::deadline_in(self.shared.event_budget),
+            prepared: None,
+            started: Instant::now(),
             outcomes: Vec::with_capacity(self.shared.channels.len()),
+            filtered: 0,
         }
     }
 
@@ -460,11 +483,20 @@ impl Drop for Notifier {
 pub struct Dispatch<'a> {
     notifier: &'a Notifier,
     env: Arc<Envelope>,
-    body: Bytes,
-    message_id: String,
+    /// The wire body and the message id, made for the first channel that takes the event.
+    prepared: Option<(Bytes, String)>,
     started: Instant,
-    deadline: Instant,
     outcomes: Vec<ChannelOutcome>,
+    /// Channels that filtered the event out, added to the counters once, on drop.
+    filtered: u64,
+}
+
+impl Drop for Dispatch<'_> {
+    fn drop(&mut self) {
+        if self.filtered > 0 {
+            self.notifier.shared.counters.filtered.fetch_add(self.filtered, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Dispatch<'_> {
@@ -477,8 +509,22 @@ impl Dispatch<'_> {
     pub fn filtered(&mut self, index: usize) {
         let shared = &self.notifier.shared;
         let Some(channel) = shared.channels.get(index) else { return };
-        shared.counters.count(&Outcome::Filtered);
+        self.filtered += 1;
         self.outcomes.push(channel.outcome(Outcome::Filtered, 0, Duration::ZERO));
+    }
+
+    /// The body and message id every channel of this event shares.
+    fn prepared(&mut self) -> (Bytes, String) {
+        let env = &self.env;
+        let (body, id) =
+            self.prepared.get_or_insert_with(|| (Bytes::from(env.to_wire_json()), crate::signing::new_message_id()));
+        (body.clone(), id.clone())
+    }
+
+    /// When the per-event budget (sequential mode) runs out.
+    fn deadline(&self) -> Instant {
+        let budget = self.notifier.shared.event_budget;
+        self.started.checked_add(budget).unwrap_or_else(|| crate::engine::deadline_in(budget))
     }
 
     /// Delivers (or, in background mode, enqueues) the event on channel `index`.
@@ -495,9 +541,11 @@ impl Dispatch<'_> {
     fn deliver_with(&mut self, index: usize, call: Option<PluginFn>) {
         let shared = &self.notifier.shared;
         let Some(channel) = shared.channels.get(index) else { return };
+        let (body, message_id) = self.prepared();
         let outcome = if let Some(bg) = &shared.background {
-            self.enqueue(bg, channel, call)
-        } else if Instant::now() >= self.deadline {
+            let job = Job { env: self.env.clone(), body, message_id, call };
+            enqueue(bg, channel, job)
+        } else if Instant::now() >= self.deadline() {
             let budget = shared.event_budget.as_secs_f64();
             channel.outcome(
                 Outcome::Failed {
@@ -510,13 +558,13 @@ impl Dispatch<'_> {
                 Duration::ZERO,
             )
         } else {
-            let deadline = self.deadline.min(crate::engine::deadline_in(channel.bound()));
+            let deadline = self.deadline().min(crate::engine::deadline_in(channel.bound()));
             let fut = deliver_channel(
                 self.notifier.shared.clone(),
                 index,
                 self.env.clone(),
-                self.body.clone(),
-                self.message_id.clone(),
+                body,
+                message_id,
                 call,
                 deadline,
             );
@@ -537,32 +585,32 @@ impl Dispatch<'_> {
         self.outcomes.push(outcome);
     }
 
-    fn enqueue(&self, bg: &Background, channel: &Channel, call: Option<PluginFn>) -> ChannelOutcome {
-        let job = Job { env: self.env.clone(), body: self.body.clone(), message_id: self.message_id.clone(), call };
-        *lock(&bg.pending) += 1;
-        let sent = match lock(&bg.senders).get(channel.index) {
-            Some(tx) => tx.try_send(job).map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => "the channel's queue is full".to_owned(),
-                mpsc::error::TrySendError::Closed(_) => "the delivery worker has stopped".to_owned(),
-            }),
-            None => Err("the delivery worker has stopped".to_owned()),
-        };
-        match sent {
-            Ok(()) => channel.outcome(Outcome::Queued, 0, Duration::ZERO),
-            Err(reason) => {
-                bg.done();
-                channel.outcome(Outcome::Failed { kind: FailureKind::Overflow, reason }, 0, Duration::ZERO)
-            }
-        }
-    }
-
     /// The report of this event.
-    pub fn finish(self) -> DeliveryReport {
+    pub fn finish(mut self) -> DeliveryReport {
         DeliveryReport {
             event: self.env.event,
             ts: self.env.ts,
-            channels: self.outcomes,
+            channels: std::mem::take(&mut self.outcomes),
             elapsed: self.started.elapsed(),
+        }
+    }
+}
+
+/// Background mode: hands `job` to the channel's worker, or reports why it could not.
+fn enqueue(bg: &Background, channel: &Channel, job: Job) -> ChannelOutcome {
+    *lock(&bg.pending) += 1;
+    let sent = match lock(&bg.senders).get(channel.index) {
+        Some(tx) => tx.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => "the channel's queue is full".to_owned(),
+            mpsc::error::TrySendError::Closed(_) => "the delivery worker has stopped".to_owned(),
+        }),
+        None => Err("the delivery worker has stopped".to_owned()),
+    };
+    match sent {
+        Ok(()) => channel.outcome(Outcome::Queued, 0, Duration::ZERO),
+        Err(reason) => {
+            bg.done();
+            channel.outcome(Outcome::Failed { kind: FailureKind::Overflow, reason }, 0, Duration::ZERO)
         }
     }
 }

@@ -73,9 +73,27 @@ pub fn redact_url(url: &str) -> String {
 ///
 /// Each channel collects the values it must never show: resolved `${VAR}` values,
 /// credential header values, URL passwords and token query values.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// A secret is found wherever it appears **as written or encoded**: every byte may
+/// also appear percent-encoded (`%2F`, `%2f`, as URL parsers and servers write it; a
+/// space also as `+`), and the JSON (`\"`, `\u00e9`) and Rust `Debug` (`\"`, `\n`)
+/// escapes of the secret are masked too. Values shorter than
+/// [`MIN_SECRET_LEN`](Redactor::MIN_SECRET_LEN) bytes are not masked (they would mask
+/// ordinary text).
+///
+/// `Debug` shows how many secrets are registered, never the secrets.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Redactor {
-    secrets: Vec<String>,
+    /// The secrets and their escaped forms, longest first.
+    needles: Vec<String>,
+    /// Number of secrets added (for `Debug`).
+    count: usize,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} secret(s))", self.count)
+    }
 }
 
 impl Redactor {
@@ -85,28 +103,103 @@ impl Redactor {
     /// Adds a value to mask.
     pub fn add(&mut self, secret: impl Into<String>) {
         let secret = secret.into();
-        if secret.len() >= Self::MIN_SECRET_LEN && !self.secrets.contains(&secret) {
-            self.secrets.push(secret);
-            // Longest first, so a secret containing another is masked whole.
-            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        if secret.len() < Self::MIN_SECRET_LEN || self.needles.contains(&secret) {
+            return;
         }
+        self.count += 1;
+        let json = serde_json::to_string(&secret).unwrap_or_default();
+        let python = String::from_utf8(crate::wire::to_python_json(&secret)).unwrap_or_default();
+        let debug = format!("{secret:?}");
+        let mut forms = vec![secret];
+        for quoted in [json, python, debug] {
+            let inner = quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or_default().to_owned();
+            if !inner.is_empty() && !forms.contains(&inner) {
+                forms.push(inner);
+            }
+        }
+        for form in forms {
+            if !self.needles.contains(&form) {
+                self.needles.push(form);
+            }
+        }
+        // Longest first, so a secret containing another is masked whole.
+        self.needles.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
 
     /// Whether there is nothing to mask.
     pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty()
+        self.needles.is_empty()
     }
 
-    /// `text` with every known secret replaced by [`MASK`].
+    /// `text` with every known secret (as written, percent-encoded or escaped) replaced
+    /// by [`MASK`].
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for s in &self.secrets {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), MASK);
+        if self.needles.is_empty() {
+            return text.to_owned();
+        }
+        let bytes = text.as_bytes();
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        for needle in &self.needles {
+            let needle = needle.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                match match_encoded(needle, &bytes[i..]) {
+                    Some(len) => {
+                        ranges.push((i, i + len));
+                        i += len;
+                    }
+                    None => i += 1,
+                }
             }
         }
+        if ranges.is_empty() {
+            return text.to_owned();
+        }
+        ranges.sort_unstable();
+        let mut out = String::with_capacity(text.len());
+        // End of the last mask written; overlapping or touching matches extend it.
+        let mut masked_to: Option<usize> = None;
+        for (start, end) in ranges {
+            match masked_to {
+                Some(to) if start <= to => masked_to = Some(to.max(end)),
+                _ => {
+                    out.push_str(&text[masked_to.unwrap_or(0)..start]);
+                    out.push_str(MASK);
+                    masked_to = Some(end);
+                }
+            }
+        }
+        out.push_str(&text[masked_to.unwrap_or(0)..]);
         out
     }
+}
+
+/// If `text` starts with `needle`, each byte written as is or percent-encoded (either
+/// case of hex digits; a space also as `+`), the number of bytes of `text` it takes.
+///
+/// A match always starts and ends on a character boundary of valid UTF-8 text: it
+/// starts with the needle's first byte or a `%`, and a percent-encoded byte can never
+/// sit next to a raw continuation byte in valid UTF-8.
+fn match_encoded(needle: &[u8], text: &[u8]) -> Option<usize> {
+    let mut t = 0;
+    for &b in needle {
+        let c = *text.get(t)?;
+        if c == b {
+            t += 1;
+        } else if c == b'%' && text.get(t + 1..t + 3).and_then(hex_byte) == Some(b) {
+            t += 3;
+        } else if c == b'+' && b == b' ' {
+            t += 1;
+        } else {
+            return None;
+        }
+    }
+    Some(t)
+}
+
+fn hex_byte(two: &[u8]) -> Option<u8> {
+    let digit = |c: u8| (c as char).to_digit(16);
+    Some((digit(two[0])? * 16 + digit(two[1])?) as u8)
 }
 
 /// A value that must never be printed: `Debug` and `Display` show [`MASK`].
@@ -167,5 +260,26 @@ mod tests {
         r.add("abcdefgh");
         r.add("on");
         assert_eq!(r.redact("x abcdefgh y abcd on"), "x *** y *** on");
+    }
+
+    #[test]
+    fn encoded_and_escaped_forms_are_masked() {
+        let mut r = Redactor::default();
+        r.add("p@ss w/rd\"é");
+        for shown in [
+            "p@ss w/rd\"é",
+            "p%40ss%20w%2Frd%22%C3%A9",
+            "p%40ss+w/rd%22%c3%a9",
+            "p@ss%20w/rd\\\"\\u00e9",
+            "p@ss w/rd\\\"é",
+        ] {
+            let out = r.redact(&format!("<{shown}>"));
+            assert_eq!(out, "<***>", "{shown}");
+        }
+        // Touching and overlapping matches become one mask; the rest is kept.
+        r.add("abcdabcd");
+        assert_eq!(r.redact("xabcdabcdabcdabcdy"), "x***y");
+        assert_eq!(r.redact("nothing here %zz %4"), "nothing here %zz %4");
+        assert_eq!(format!("{r:?}"), "Redactor(2 secret(s))");
     }
 }

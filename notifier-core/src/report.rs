@@ -82,8 +82,9 @@ pub enum Outcome {
 pub struct ChannelOutcome {
     /// Index of the channel in the settings file (0-based).
     pub channel: usize,
-    /// A secret-free label (`http POST https://host/path`).
-    pub label: String,
+    /// A secret-free label (`http POST https://host/path`). Interned once per distinct
+    /// label for the life of the process, so outcomes copy it for free.
+    pub label: &'static str,
     /// What happened.
     pub outcome: Outcome,
     /// HTTP attempts made (0 for filtered, queued and plugin channels).
