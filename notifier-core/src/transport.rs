@@ -35,10 +35,14 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
 pub const USER_AGENT_VALUE: &str = concat!("notifier/", env!("CARGO_PKG_VERSION"), " (chaostoolkit-compatible)");
 
 /// An HTTP channel with its `${VAR}`s resolved and its request parts checked.
-#[derive(Debug)]
+///
+/// `Debug` shows the masked URL and masks every header value a secret could be in.
 pub struct HttpTarget {
     /// The URL as written in the settings (variables unresolved): safe to print.
     pub configured_url: String,
+    /// The resolved URL with every variable's value shown as `***` and credentials
+    /// masked (`https://h/hooks/***?token=***`): safe to print.
+    pub display_url: String,
     /// The resolved URL.
     pub url: Url,
     /// POST with the envelope, or GET without a body.
@@ -83,12 +87,26 @@ impl HttpTarget {
             }
         };
         note_vars(&def.url, &mut redactor);
+        for name in def.url.vars() {
+            if let Some(v) = lookup(name) {
+                for form in url_forms(&v) {
+                    redactor.add(form);
+                }
+            }
+        }
         let url_text = def.url.resolve_with(lookup)?;
         let configured_url = crate::redact::redact_url(&def.url.source_text());
+        // The URL as printed: never the resolved text, which URL parsing may have
+        // re-encoded past recognition; the values of variables are masked instead.
+        let masked = def
+            .url
+            .resolve_with(&|name| lookup(name).filter(|v| !v.is_empty()).map(|_| MASK.to_owned()))
+            .unwrap_or_else(|_| def.url.source_text());
+        let display_url = crate::redact::redact_url(&redactor.redact(&masked));
         let url = Url::parse(&url_text)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-            .ok_or_else(|| TargetError::BadUrl(redactor.redact(&crate::redact::redact_url(&url_text))))?;
+            .ok_or_else(|| TargetError::BadUrl(display_url.clone()))?;
         if let Some(pw) = url.password() {
             redactor.add(pw.to_owned());
         }
@@ -128,13 +146,32 @@ impl HttpTarget {
             }
             None => None,
         };
-        Ok(HttpTarget { configured_url, url, method, headers, verify_tls: def.verify_tls, signing, redactor })
+        Ok(HttpTarget {
+            configured_url,
+            display_url,
+            url,
+            method,
+            headers,
+            verify_tls: def.verify_tls,
+            signing,
+            redactor,
+        })
+    }
+
+    /// A URL the server gave (a redirect's `Location`, the final URL after redirects) as
+    /// it may be printed: the channel's own URL is shown masked, any other one with every
+    /// known secret and credential masked.
+    fn printable_url(&self, url: &str) -> String {
+        if url == self.url.as_str() {
+            self.display_url.clone()
+        } else {
+            crate::redact::redact_url(&self.redactor.redact(url))
+        }
     }
 
     /// The request as it would be sent, with secrets masked (for `--dry-run`).
     pub fn describe_request(&self, body: Option<&[u8]>) -> String {
-        let mut out =
-            format!("{} {}\n", self.method, self.redactor.redact(&crate::redact::redact_url(self.url.as_str())));
+        let mut out = format!("{} {}\n", self.method, self.display_url);
         for (name, value) in &self.headers {
             let shown = if is_sensitive_name(name.as_str()) || value.is_sensitive() {
                 MASK.to_owned()
@@ -152,6 +189,60 @@ impl HttpTarget {
             out.push('\n');
         }
         out
+    }
+}
+
+/// How a value placed in each part of an http(s) URL reads once the URL is parsed and
+/// written back (spaces and non-ASCII percent-encoded, `\` turned into `/` in the
+/// path…), so that the redactor recognises it in URLs a server sends back.
+fn url_forms(value: &str) -> Vec<String> {
+    let Ok(base) = Url::parse("https://h.invalid/") else { return Vec::new() };
+    let mut forms = Vec::new();
+    let mut url = base.clone();
+    url.set_path(value);
+    forms.push(url.path().trim_start_matches('/').to_owned());
+    url = base.clone();
+    url.set_query(Some(value));
+    forms.extend(url.query().map(str::to_owned));
+    url = base.clone();
+    url.query_pairs_mut().append_pair("k", value);
+    forms.extend(url.query().and_then(|q| q.strip_prefix("k=")).map(str::to_owned));
+    url = base.clone();
+    url.set_fragment(Some(value));
+    forms.extend(url.fragment().map(str::to_owned));
+    url = base;
+    if url.set_password(Some(value)).is_ok() {
+        forms.extend(url.password().map(str::to_owned));
+    }
+    if url.set_username(value).is_ok() {
+        forms.push(url.username().to_owned());
+    }
+    forms.retain(|f| f != value);
+    forms
+}
+
+impl std::fmt::Debug for HttpTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if is_sensitive_name(name.as_str()) || value.is_sensitive() {
+                    MASK.to_owned()
+                } else {
+                    self.redactor.redact(&String::from_utf8_lossy(value.as_bytes()))
+                };
+                format!("{name}: {shown}")
+            })
+            .collect();
+        f.debug_struct("HttpTarget")
+            .field("url", &self.display_url)
+            .field("method", &self.method)
+            .field("headers", &headers)
+            .field("verify_tls", &self.verify_tls)
+            .field("signing", &self.signing)
+            .field("redactor", &self.redactor)
+            .finish()
     }
 }
 
@@ -288,7 +379,8 @@ async fn attempt(
             .header("webhook-signature", key.sign(message_id, ts, payload));
     }
     let send = async {
-        let response = request.send().await.map_err(|e| classify(&e, target))?;
+        // Without the URL: reqwest would print the resolved one, secrets included.
+        let response = request.send().await.map_err(|e| classify(&e.without_url(), target))?;
         let status = response.status();
         if status.is_success() || status.is_informational() {
             drain(response, MAX_RESPONSE_BYTES).await;
@@ -299,7 +391,7 @@ async fn attempt(
                 .headers()
                 .get(LOCATION)
                 .and_then(|v| v.to_str().ok())
-                .map(|l| target.redactor.redact(&crate::redact::redact_url(l)))
+                .map(|l| target.printable_url(l))
                 .unwrap_or_else(|| "nowhere".into());
             return Err(AttemptError {
                 kind: FailureKind::Redirect,
@@ -314,7 +406,7 @@ async fn attempt(
             });
         }
         let retry_after = response.headers().get(RETRY_AFTER).and_then(parse_retry_after);
-        let final_url = target.redactor.redact(&crate::redact::redact_url(response.url().as_str()));
+        let final_url = target.printable_url(response.url().as_str());
         drain(response, 4096).await;
         let class = if status.is_client_error() { "Client" } else { "Server" };
         let reason = status.canonical_reason().unwrap_or("Unknown");
@@ -495,6 +587,25 @@ mod tests {
         }
         assert!(shown.contains("POST https://h.example/services/***?api_token=***"), "{shown}");
         assert_eq!(t.configured_url, "https://h.example/services/${HOOK}?api_token=***");
+    }
+
+    #[test]
+    fn debug_and_reencoded_urls_never_show_secrets() {
+        // A space, a backslash and non-ASCII: the URL parser rewrites all of them.
+        let secret = "Pl4nted s\\ecr\u{e9}t";
+        let env = move |_: &str| Some(secret.to_owned());
+        let d = def("https://h.example/${A}/x?q=${A}#${A}", &[("X-Plain", "v-${A}"), ("Authorization", "${A}")]);
+        let t = HttpTarget::resolve(&d, &env).unwrap();
+        assert!(t.url.as_str().contains("Pl4nted%20s/ecr%C3%A9t"), "{}", t.url);
+        let debug = format!("{t:?}");
+        let shown = t.describe_request(Some(b"body"));
+        let other = format!("{}&more", t.url);
+        for text in [&debug, &shown, &t.printable_url(t.url.as_str()), &t.printable_url(&other)] {
+            assert!(!text.contains("Pl4nted") && !text.contains("/ecr"), "leaked in:\n{text}");
+        }
+        assert!(shown.starts_with("POST https://h.example/***/x?q=***#***\n"), "{shown}");
+        let bad = HttpTarget::resolve(&def("${A}", &[]), &env).unwrap_err().to_string();
+        assert!(!bad.contains("Pl4nted"), "{bad}");
     }
 
     #[test]
