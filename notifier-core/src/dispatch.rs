@@ -288,7 +288,7 @@ fn resolve_plugin_config(
         };
         resolved.insert(key, value);
     }
-    Ok((PluginConfig::new(resolved), redactor))
+    Ok((PluginConfig::with_redactor(resolved, redactor.clone()), redactor))
 }
 
 fn resolve_value(

@@ -10,20 +10,36 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::envelope::Envelope;
+use crate::redact::{MASK, Redactor, is_sensitive_name};
 
 /// The signature of a plugin function.
 pub type PluginFn = fn(&PluginConfig, &Envelope) -> Result<(), PluginError>;
 
 /// A plugin channel's configuration: the whole `notifications:` entry.
+///
+/// `Debug` masks the values of credential-like keys and every value that came from a
+/// `${VAR}` (see [`redacted`](PluginConfig::redacted)).
 #[derive(Clone, Default, PartialEq)]
 pub struct PluginConfig {
     entry: Map<String, Value>,
+    redactor: Redactor,
 }
 
 impl PluginConfig {
     /// Wraps a channel entry.
     pub fn new(entry: Map<String, Value>) -> PluginConfig {
-        PluginConfig { entry }
+        PluginConfig { entry, redactor: Redactor::default() }
+    }
+
+    /// Wraps a channel entry whose resolved secrets (`${VAR}` values) `redactor` knows,
+    /// so that [`redacted`](PluginConfig::redacted) and `Debug` mask them wherever they are.
+    pub fn with_redactor(entry: Map<String, Value>, redactor: Redactor) -> PluginConfig {
+        PluginConfig { entry, redactor }
+    }
+
+    /// Masks this channel's secrets in `text` (for a plugin's own messages).
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.redact(text)
     }
 
     /// The whole entry, including `type`, `module`, `func`, `events` and the extras.
@@ -49,21 +65,26 @@ impl PluginConfig {
 
 impl PluginConfig {
     /// The entry as JSON with the values of credential-like keys (`token`, `*secret*`,
-    /// `password`, …) masked.
+    /// `password`, …, at any depth) masked, and every resolved `${VAR}` value masked
+    /// wherever it appears.
     pub fn redacted(&self) -> Value {
-        Value::Object(
-            self.entry
-                .iter()
+        redact_value(&Value::Object(self.entry.clone()), &self.redactor)
+    }
+}
+
+fn redact_value(value: &Value, redactor: &Redactor) -> Value {
+    match value {
+        Value::String(s) => Value::String(redactor.redact(s)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| redact_value(v, redactor)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
                 .map(|(k, v)| {
-                    let v = if crate::redact::is_sensitive_name(k) {
-                        Value::String(crate::redact::MASK.into())
-                    } else {
-                        v.clone()
-                    };
+                    let v = if is_sensitive_name(k) { Value::String(MASK.into()) } else { redact_value(v, redactor) };
                     (k.clone(), v)
                 })
                 .collect(),
-        )
+        ),
+        other => other.clone(),
     }
 }
 
