@@ -12,6 +12,12 @@ use crate::event::{Event, Phase};
 /// Built once per event by the dispatcher, so `ts` is identical for every channel.
 /// Serialises with the keys in the reference's order: `name`, `payload`, `phase`, `ts`,
 /// and `error` only when there is one.
+///
+/// [`Envelope::new`] and [`Envelope::at`] replace arrays and objects nested deeper than
+/// [`MAX_DEPTH`](crate::wire::MAX_DEPTH) levels in the payload and the error with the
+/// string [`TOO_DEEP`](crate::wire::TOO_DEEP), so an envelope can be encoded, cloned,
+/// printed and dropped on any thread; serialising bounds the depth again for envelopes
+/// built field by field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Envelope {
     /// The event.
@@ -34,8 +40,13 @@ impl Envelope {
     }
 
     /// An envelope with an explicit timestamp (tests, replays).
-    pub fn at(event: Event, payload: Value, error: Option<Value>, ts: f64) -> Envelope {
-        Envelope { event, payload, ts, error: error.filter(is_truthy) }
+    pub fn at(event: Event, mut payload: Value, error: Option<Value>, ts: f64) -> Envelope {
+        crate::wire::limit_depth(&mut payload, crate::wire::MAX_DEPTH);
+        let error = error.filter(is_truthy).map(|mut e| {
+            crate::wire::limit_depth(&mut e, crate::wire::MAX_DEPTH);
+            e
+        });
+        Envelope { event, payload, ts, error }
     }
 
     /// The event name (`name` key).
@@ -63,11 +74,11 @@ impl Serialize for Envelope {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(if self.error.is_some() { 5 } else { 4 }))?;
         map.serialize_entry("name", self.event.name())?;
-        map.serialize_entry("payload", &self.payload)?;
+        map.serialize_entry("payload", &crate::wire::Bounded::new(&self.payload))?;
         map.serialize_entry("phase", self.event.phase().as_str())?;
         map.serialize_entry("ts", &self.ts)?;
         if let Some(error) = &self.error {
-            map.serialize_entry("error", error)?;
+            map.serialize_entry("error", &crate::wire::Bounded::new(error))?;
         }
         map.end()
     }

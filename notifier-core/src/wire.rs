@@ -8,13 +8,115 @@
 //!
 //! Non-finite floats cannot occur here: `serde_json::Value` has no NaN or infinity
 //! (converting one gives `null`), so a NaN in a payload becomes `null` instead of
-//! dropping the whole notification as the reference does.
+//! dropping the whole notification as the reference does; a non-finite `f64` given to
+//! the encoder directly (an envelope's `ts`) is written `null` too.
+//!
+//! Nesting is bounded: serde's serialiser (like `Drop`, `Clone` and `Debug` of a
+//! `serde_json::Value`) recurses once per level, so a payload nested 100 000 levels deep
+//! would overflow the stack and abort the process. Arrays and objects deeper than
+//! [`MAX_DEPTH`] levels are replaced with the string [`TOO_DEEP`] when an envelope is
+//! built ([`limit_depth`], which neither recurses nor drops recursively) and again when
+//! it is encoded ([`Bounded`]). Python's `json.dumps` fails on such payloads with a
+//! `RecursionError` (the reference then sends nothing); serde_json's own parser refuses
+//! JSON text nested deeper than 127 levels, so payloads read from JSON files hardly
+//! ever reach the limit.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde_json::Value;
 use serde_json::ser::{CharEscape, Formatter, Serializer};
+
+/// Deepest nesting of arrays and objects kept in a payload or an error (the value
+/// itself is level 1). With the envelope around it, a body nests at most 127 levels:
+/// the most serde_json's parser accepts by default, so Rust receivers can read every
+/// body we send (Python's `json` reads about 1000).
+pub const MAX_DEPTH: usize = 126;
+
+/// What replaces an array or object nested deeper than [`MAX_DEPTH`] levels.
+pub const TOO_DEEP: &str = "[omitted: nested deeper than 126 levels]";
+
+/// Replaces every array or object of `value` nested deeper than `max` levels (the value
+/// itself being level 1) with the string [`TOO_DEEP`]. Returns whether anything was
+/// replaced. Works with an explicit stack, and frees what it removes the same way, so
+/// any depth is safe.
+pub fn limit_depth(value: &mut Value, max: usize) -> bool {
+    let mut replaced = false;
+    let mut stack: Vec<(&mut Value, usize)> = vec![(value, 1)];
+    while let Some((v, depth)) = stack.pop() {
+        let non_empty = match &*v {
+            Value::Array(items) => !items.is_empty(),
+            Value::Object(map) => !map.is_empty(),
+            _ => false,
+        };
+        if depth > max && non_empty {
+            drop_iteratively(std::mem::replace(v, Value::String(TOO_DEEP.to_owned())));
+            replaced = true;
+            continue;
+        }
+        match v {
+            Value::Array(items) => stack.extend(items.iter_mut().map(|c| (c, depth + 1))),
+            Value::Object(map) => stack.extend(map.values_mut().map(|c| (c, depth + 1))),
+            _ => {}
+        }
+    }
+    replaced
+}
+
+/// Drops a value of any depth without recursing (the default `Drop` of a deeply nested
+/// `serde_json::Value` overflows the stack).
+pub fn drop_iteratively(value: Value) {
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => stack.extend(map.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+}
+
+/// Serialises a JSON value with arrays and objects deeper than [`MAX_DEPTH`] levels
+/// written as [`TOO_DEEP`], so encoding can never overflow the stack.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounded<'a> {
+    value: &'a Value,
+    depth: usize,
+}
+
+impl<'a> Bounded<'a> {
+    /// `value` as the top level.
+    pub fn new(value: &'a Value) -> Bounded<'a> {
+        Bounded { value, depth: 1 }
+    }
+}
+
+impl Serialize for Bounded<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let too_deep = self.depth > MAX_DEPTH;
+        match self.value {
+            Value::Array(items) if too_deep && !items.is_empty() => s.serialize_str(TOO_DEEP),
+            Value::Object(map) if too_deep && !map.is_empty() => s.serialize_str(TOO_DEEP),
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&Bounded { value: item, depth: self.depth + 1 })?;
+                }
+                seq.end()
+            }
+            Value::Object(map) => {
+                let mut m = s.serialize_map(Some(map.len()))?;
+                for (k, v) in map {
+                    m.serialize_entry(k, &Bounded { value: v, depth: self.depth + 1 })?;
+                }
+                m.end()
+            }
+            scalar => scalar.serialize(s),
+        }
+    }
+}
 
 /// Encodes `value` as Python's `json.dumps` would.
 pub fn to_python_json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
@@ -226,5 +328,65 @@ mod tests {
     fn non_finite_floats_become_null() {
         let v = serde_json::to_value(f64::NAN).unwrap();
         assert_eq!(to_python_json(&v), b"null");
+        for f in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(to_python_json(&f), b"null", "{f}");
+            assert_eq!(to_python_json(&[f]), b"[null]", "{f}");
+        }
+    }
+
+    /// `[[[…]]]` nested `depth` levels, built without recursion.
+    fn nested(depth: usize) -> Value {
+        let mut v = json!(["bottom"]);
+        for i in 1..depth {
+            // Not `json!({"k": v})`, which would serialise `v`, recursively.
+            v = if i % 2 == 0 {
+                Value::Array(vec![v])
+            } else {
+                Value::Object([("k".to_owned(), v)].into_iter().collect())
+            };
+        }
+        v
+    }
+
+    #[test]
+    fn depth_is_limited_at_the_boundary() {
+        let keep = nested(MAX_DEPTH);
+        let mut v = keep.clone();
+        assert!(!limit_depth(&mut v, MAX_DEPTH));
+        assert_eq!(v, keep);
+        assert_eq!(to_python_json(&Bounded::new(&keep)), to_python_json(&keep));
+
+        let mut over = nested(MAX_DEPTH + 1);
+        let encoded = String::from_utf8(to_python_json(&Bounded::new(&over))).unwrap();
+        assert!(limit_depth(&mut over, MAX_DEPTH));
+        assert_eq!(to_python_json(&over), encoded.as_bytes());
+        assert_eq!(encoded.matches(TOO_DEEP).count(), 1);
+        assert!(!encoded.contains("bottom"));
+        // Empty containers and scalars are kept at any depth.
+        let mut shallow = json!([[], {}, 1]);
+        assert!(!limit_depth(&mut shallow, 1));
+        assert_eq!(to_python_json(&Bounded { value: &json!({}), depth: MAX_DEPTH + 5 }), b"{}");
+    }
+
+    #[test]
+    fn a_hundred_thousand_levels_neither_overflow_nor_recurse() {
+        // On the default stack of a spawned thread (2 MiB), as a tokio worker has.
+        std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(|| {
+                let mut v = nested(100_000);
+                assert!(limit_depth(&mut v, MAX_DEPTH));
+                let text = to_python_json(&v);
+                let back: Value = serde_json::from_slice(&text).unwrap();
+                assert_eq!(back, v);
+                drop_iteratively(back);
+                drop_iteratively(v);
+                let deep = nested(100_000);
+                assert!(to_python_json(&Bounded::new(&deep)).ends_with(b"]}]}"));
+                drop_iteratively(deep);
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 }
