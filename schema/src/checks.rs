@@ -247,17 +247,33 @@ fn check_url(ptr: &str, url: &str, r: &mut Report<'_>) -> bool {
         Some(notifier_core::Segment::Lit(prefix)) if template.is_literal() => prefix.to_string(),
         Some(notifier_core::Segment::Lit(prefix)) => {
             let prefix = prefix.to_string();
-            if prefix.contains("://") || prefix.len() >= 8 {
-                let scheme = prefix.split("://").next().unwrap_or_default().to_ascii_lowercase();
-                if scheme != "http" && scheme != "https" {
-                    bad_scheme(ptr, &prefix, r);
+            let lower = prefix.to_ascii_lowercase();
+            if lower.starts_with("http://") || lower.starts_with("https://") {
+                return lower.starts_with("http://");
+            }
+            match prefix.split_once("://") {
+                Some((scheme, _))
+                    if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+                {
+                    bad_scheme(ptr, &prefix, r)
                 }
-                return scheme == "http";
+                _ => not_absolute(ptr, r),
             }
             return false;
         }
         _ => return false,
     };
+    if text.trim() != text {
+        r.push(
+            Error,
+            "invalid-url",
+            ptr,
+            Anchor::Value,
+            "the URL has spaces or line breaks around it".into(),
+            Some("remove them".into()),
+        );
+        return false;
+    }
     match url::Url::parse(&text) {
         Err(e) => {
             r.push(
@@ -272,6 +288,18 @@ fn check_url(ptr: &str, url: &str, r: &mut Report<'_>) -> bool {
         }
         Ok(u) if u.scheme() != "http" && u.scheme() != "https" => {
             bad_scheme(ptr, &text, r);
+            false
+        }
+        Ok(u) if !text.to_ascii_lowercase().starts_with(&format!("{}://", u.scheme())) => {
+            // `http:x.com` and `http:/x.com` parse (as `http://x.com/`), but nobody means them.
+            r.push(
+                Error,
+                "invalid-url",
+                ptr,
+                Anchor::Value,
+                format!("`{}` is not written as `{}://host/…`", notifier_core::redact::redact_url(&text), u.scheme()),
+                Some("write an absolute URL such as `https://example.com/hooks/chaos`".into()),
+            );
             false
         }
         Ok(u) => {
@@ -294,6 +322,17 @@ fn check_url(ptr: &str, url: &str, r: &mut Report<'_>) -> bool {
             u.scheme() == "http"
         }
     }
+}
+
+fn not_absolute(ptr: &str, r: &mut Report<'_>) {
+    r.push(
+        Error,
+        "invalid-url",
+        ptr,
+        Anchor::Value,
+        "the URL must start with `http://` or `https://`, or be one `${VARIABLE}` holding the whole URL".into(),
+        Some("write an absolute URL such as `https://${HOOK_HOST}/chaos`".into()),
+    );
 }
 
 fn bad_scheme(ptr: &str, text: &str, r: &mut Report<'_>) {
@@ -697,6 +736,32 @@ pub(crate) fn check_duplicate_keys(doc: &crate::located::LocatedDocument, r: &mu
     }
 }
 
+/// Reports `.inf` and `.nan` inside `notifications` (JSON, and so the channels, cannot
+/// hold them; elsewhere in the file they are none of our business).
+pub(crate) fn check_non_finite(doc: &crate::located::LocatedDocument, r: &mut Report<'_>) {
+    for (pointer, value) in doc.non_finite.iter().filter(|(p, _)| p.starts_with("/notifications/")) {
+        let written = if value.is_nan() {
+            ".nan"
+        } else if *value > 0.0 {
+            ".inf"
+        } else {
+            "-.inf"
+        };
+        r.push(
+            Error,
+            "not-finite",
+            pointer,
+            Anchor::Value,
+            format!("`{written}` is not a usable number here: JSON has no infinity or NaN"),
+            Some(if pointer.ends_with("/timeout") {
+                format!("write a number of seconds, at most {MAX_TIMEOUT_SECS}")
+            } else {
+                "write a finite number".into()
+            }),
+        );
+    }
+}
+
 /// A short description of a JSON value's type for messages, without its content
 /// (which may be a secret), except for booleans, null and short strings of small words.
 pub(crate) fn describe(v: &Value) -> String {
@@ -704,6 +769,8 @@ pub(crate) fn describe(v: &Value) -> String {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("`{b}`"),
         Value::Number(n) => format!("the number {n}"),
+        Value::String(s) if s.is_empty() => "an empty string".into(),
+        Value::String(s) if s.trim().is_empty() => "a blank string".into(),
         Value::String(s) if s.len() <= 12 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
             format!("the string \"{s}\"")
         }

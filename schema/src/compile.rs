@@ -153,7 +153,13 @@ pub fn compile(source: SourceFile) -> Compiled {
     let (doc, yaml_error) = match root {
         Ok(root) => (to_json(root.as_ref()), None),
         Err(e) => {
-            (LocatedDocument { value: Value::Null, index: PositionIndex::default(), duplicates: vec![] }, Some(e))
+            let empty = LocatedDocument {
+                value: Value::Null,
+                index: PositionIndex::default(),
+                duplicates: vec![],
+                non_finite: vec![],
+            };
+            (empty, Some(e))
         }
     };
     let mut report = Report::new(&source, &doc.index);
@@ -165,6 +171,7 @@ pub fn compile(source: SourceFile) -> Compiled {
         return Compiled { document: Value::Null, diagnostics, table: None, source };
     }
     crate::checks::check_duplicate_keys(&doc, &mut report);
+    crate::checks::check_non_finite(&doc, &mut report);
     crate::checks::check_document(&doc.value, &mut report);
     // The schema is the safety net: report what the semantic checks did not explain.
     if doc.value.is_object() {

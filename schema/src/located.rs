@@ -68,6 +68,9 @@ pub struct LocatedDocument {
     pub index: PositionIndex,
     /// Keys written twice in one mapping.
     pub duplicates: Vec<DuplicateKey>,
+    /// Pointers of `.inf`, `-.inf` and `.nan` values, which JSON cannot hold (they are
+    /// `null` in [`LocatedDocument::value`]), with the value.
+    pub non_finite: Vec<(String, f64)>,
 }
 
 /// Escapes one JSON pointer segment (RFC 6901).
@@ -77,7 +80,12 @@ pub fn escape_pointer(segment: &str) -> String {
 
 /// Converts a located tree (or an empty document) to JSON with positions.
 pub fn to_json(root: Option<&Node>) -> LocatedDocument {
-    let mut doc = LocatedDocument { value: Value::Null, index: PositionIndex::default(), duplicates: Vec::new() };
+    let mut doc = LocatedDocument {
+        value: Value::Null,
+        index: PositionIndex::default(),
+        duplicates: Vec::new(),
+        non_finite: Vec::new(),
+    };
     if let Some(root) = root {
         let mut pointer = String::new();
         doc.value = convert(root, &mut pointer, None, &mut doc);
@@ -104,8 +112,14 @@ fn convert(node: &Node, pointer: &mut String, key: Option<Span>, doc: &mut Locat
         NodeValue::Null => Value::Null,
         NodeValue::Bool(b) => Value::Bool(*b),
         NodeValue::Int(i) => Value::Number((*i).into()),
-        // NaN and infinities have no JSON form; serde_json would make them null anyway.
-        NodeValue::Float(f) => Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        // NaN and infinities have no JSON form: null, and remembered for a diagnostic.
+        NodeValue::Float(f) => Number::from_f64(*f).map_or_else(
+            || {
+                doc.non_finite.push((pointer.clone(), *f));
+                Value::Null
+            },
+            Value::Number,
+        ),
         NodeValue::Str { text, .. } => Value::String(text.clone()),
         NodeValue::Seq(items) => {
             let mut array = Vec::with_capacity(items.len());
@@ -171,6 +185,14 @@ mod tests {
         assert_eq!(url.value.start, Pos { line: 3, col: 9 });
         assert!(doc.index.get("/notifications/1/a~1b").is_some());
         assert_eq!(doc.index.nearest("/notifications/0/headers/X").unwrap().value.start.line, 2);
+    }
+
+    #[test]
+    fn non_finite_numbers_are_null_and_recorded() {
+        let doc = to_json(parse("a: [1.5, .inf]\nb: .nan\n").unwrap().as_ref());
+        assert_eq!(doc.value, serde_json::json!({"a": [1.5, null], "b": null}));
+        let pointers: Vec<&str> = doc.non_finite.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(pointers, ["/a/1", "/b"]);
     }
 
     #[test]

@@ -1038,3 +1038,85 @@ fn an_error_at_the_end_of_the_input_is_inside_the_text() {
         assert_eq!(d.span, text.len()..text.len(), "{text:?}: {d}");
     }
 }
+
+#[test]
+fn infinity_and_nan_inside_notifications() {
+    let text = "notifications:\n  - type: http\n    url: https://x.example.com\n    timeout: .inf\n";
+    expect(
+        text,
+        error(
+            "not-finite",
+            4,
+            ".inf",
+            "`.inf` is not a usable number here: JSON has no infinity or NaN",
+            Some("write a number of seconds, at most 300"),
+        ),
+    );
+    let text = "notifications:\n  - type: plugin\n    module: a.b\n    threshold: .NaN\n";
+    expect(text, error("not-finite", 4, ".NaN", "`.nan` is not a usable number", Some("write a finite number")));
+    // Elsewhere in the file it is none of our business.
+    clean("runtime:\n  limit: -.inf\n", &[]);
+}
+
+#[test]
+fn url_templates_must_start_with_the_scheme_or_a_variable() {
+    let text = "notifications:\n  - type: http\n    url: \"hooks.example.com/${PATH_PART}\"\n";
+    expect(
+        text,
+        error(
+            "invalid-url",
+            3,
+            "\"hooks",
+            "the URL must start with `http://` or `https://`, or be one `${VARIABLE}` holding the whole URL",
+            Some("write an absolute URL"),
+        ),
+    );
+    let text = "notifications:\n  - type: http\n    url: \"ws://${HOST}/events\"\n";
+    expect(text, error("invalid-url", 3, "\"ws", "`ws` URLs are not supported", Some("use a plugin channel")));
+    clean("notifications:\n  - type: http\n    url: \"HTTPS://${HOME}/x\"\n", &[]);
+    clean("notifications:\n  - type: http\n    url: \"${HOME}\"\n", &[]);
+}
+
+#[test]
+fn urls_that_only_a_lenient_parser_accepts() {
+    let text = "notifications:\n  - type: http\n    url: \" https://x.example.com\"\n";
+    expect(
+        text,
+        error("invalid-url", 3, "\" https", "the URL has spaces or line breaks around it", Some("remove them")),
+    );
+    let text = "notifications:\n  - type: http\n    url: \"http:/x.example.com\"\n";
+    let c = expect(
+        text,
+        error(
+            "invalid-url",
+            3,
+            "\"http",
+            "`http:/x.example.com` is not written as `http://host/…`",
+            Some("absolute URL"),
+        ),
+    );
+    assert_eq!(c.counts(), (1, 0), "the schema's pattern must not repeat it:\n{}", list(&c));
+}
+
+#[test]
+fn empty_and_blank_required_plugin_keys() {
+    let text =
+        "notifications:\n  - type: plugin\n    module: chaosslack.notification\n    token: \"\"\n    channel: \"  \"\n";
+    let c = run(text);
+    let found: Vec<_> = c.diagnostics.iter().map(|d| (d.code, d.line, d.message.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "invalid-plugin-key",
+                4,
+                "`token` of `chaosslack.notification` must be a non-empty string, found an empty string"
+            ),
+            (
+                "invalid-plugin-key",
+                5,
+                "`channel` of `chaosslack.notification` must be a non-empty string, found a blank string"
+            ),
+        ]
+    );
+}
