@@ -173,10 +173,29 @@ enum Ready {
 }
 
 struct Job {
-    env: Arc<Envelope>,
-    body: Bytes,
-    message_id: String,
+    event: Arc<Prepared>,
     call: Option<PluginFn>,
+}
+
+/// One event as every channel gets it: the envelope, plus its wire body and message id,
+/// made once by the first HTTP channel that needs them. In background mode that is a
+/// delivery worker, so serialising the payload (which grows with the journal) never
+/// blocks the flow; an event only plugins or filters see is never serialised.
+struct Prepared {
+    env: Envelope,
+    wire: OnceLock<(Bytes, String)>,
+}
+
+impl Prepared {
+    fn new(env: Envelope) -> Prepared {
+        Prepared { env, wire: OnceLock::new() }
+    }
+
+    fn wire(&self) -> (Bytes, String) {
+        let (body, id) =
+            self.wire.get_or_init(|| (Bytes::from(self.env.to_wire_json()), crate::signing::new_message_id()));
+        (body.clone(), id.clone())
+    }
 }
 
 struct Background {
@@ -359,7 +378,7 @@ impl Notifier {
     /// Sends a prepared envelope (its `ts` is kept).
     pub fn notify_envelope(&self, envelope: Envelope) -> DeliveryReport {
         let mut dispatch = self.dispatch(envelope);
-        let event = dispatch.env.event;
+        let event = dispatch.event.env.event;
         for index in 0..self.shared.channels.len() {
             if self.shared.channels[index].def.events.contains(event) {
                 dispatch.deliver(index);
@@ -374,13 +393,12 @@ impl Notifier {
     /// `settings!` macro uses this to unroll the channel loop; prefer [`Notifier::notify`].
     ///
     /// Cheap until a channel takes the event: the body is serialised and the message id
-    /// generated for the first channel that does, so an event every channel filters out
-    /// costs a few nanoseconds per channel.
+    /// generated for the first HTTP channel that delivers it (by its worker in background
+    /// mode), so an event every channel filters out costs a few nanoseconds per channel.
     pub fn dispatch(&self, envelope: Envelope) -> Dispatch<'_> {
         Dispatch {
             notifier: self,
-            env: Arc::new(envelope),
-            prepared: None,
+            event: Arc::new(Prepared::new(envelope)),
             started: Instant::now(),
             outcomes: Vec::with_capacity(self.shared.channels.len()),
             filtered: 0,
@@ -482,9 +500,7 @@ impl Drop for Notifier {
 /// [`filtered`](Dispatch::filtered) per channel, in order, then [`finish`](Dispatch::finish).
 pub struct Dispatch<'a> {
     notifier: &'a Notifier,
-    env: Arc<Envelope>,
-    /// The wire body and the message id, made for the first channel that takes the event.
-    prepared: Option<(Bytes, String)>,
+    event: Arc<Prepared>,
     started: Instant,
     outcomes: Vec<ChannelOutcome>,
     /// Channels that filtered the event out, added to the counters once, on drop.
@@ -502,7 +518,7 @@ impl Drop for Dispatch<'_> {
 impl Dispatch<'_> {
     /// The envelope every channel receives.
     pub fn envelope(&self) -> &Envelope {
-        &self.env
+        &self.event.env
     }
 
     /// Records that channel `index` does not take this event.
@@ -511,14 +527,6 @@ impl Dispatch<'_> {
         let Some(channel) = shared.channels.get(index) else { return };
         self.filtered += 1;
         self.outcomes.push(channel.outcome(Outcome::Filtered, 0, Duration::ZERO));
-    }
-
-    /// The body and message id every channel of this event shares.
-    fn prepared(&mut self) -> (Bytes, String) {
-        let env = &self.env;
-        let (body, id) =
-            self.prepared.get_or_insert_with(|| (Bytes::from(env.to_wire_json()), crate::signing::new_message_id()));
-        (body.clone(), id.clone())
     }
 
     /// When the per-event budget (sequential mode) runs out.
@@ -541,9 +549,8 @@ impl Dispatch<'_> {
     fn deliver_with(&mut self, index: usize, call: Option<PluginFn>) {
         let shared = &self.notifier.shared;
         let Some(channel) = shared.channels.get(index) else { return };
-        let (body, message_id) = self.prepared();
         let outcome = if let Some(bg) = &shared.background {
-            let job = Job { env: self.env.clone(), body, message_id, call };
+            let job = Job { event: self.event.clone(), call };
             enqueue(bg, channel, job)
         } else if Instant::now() >= self.deadline() {
             let budget = shared.event_budget.as_secs_f64();
@@ -559,15 +566,7 @@ impl Dispatch<'_> {
             )
         } else {
             let deadline = self.deadline().min(crate::engine::deadline_in(channel.bound()));
-            let fut = deliver_channel(
-                self.notifier.shared.clone(),
-                index,
-                self.env.clone(),
-                body,
-                message_id,
-                call,
-                deadline,
-            );
+            let fut = deliver_channel(self.notifier.shared.clone(), index, self.event.clone(), call, deadline);
             let started = Instant::now();
             // The future enforces `deadline` itself; the grace only covers scheduling.
             crate::engine::run_until(fut, deadline + Duration::from_millis(250)).unwrap_or_else(|| {
@@ -581,15 +580,15 @@ impl Dispatch<'_> {
                 )
             })
         };
-        record(shared, &self.env, &outcome);
+        record(shared, &self.event.env, &outcome);
         self.outcomes.push(outcome);
     }
 
     /// The report of this event.
     pub fn finish(mut self) -> DeliveryReport {
         DeliveryReport {
-            event: self.env.event,
-            ts: self.env.ts,
+            event: self.event.env.event,
+            ts: self.event.env.ts,
             channels: std::mem::take(&mut self.outcomes),
             elapsed: self.started.elapsed(),
         }
@@ -635,7 +634,7 @@ fn record(shared: &Shared, env: &Envelope, outcome: &ChannelOutcome) {
 async fn worker(shared: Arc<Shared>, index: usize, mut rx: mpsc::Receiver<Job>) {
     while let Some(job) = rx.recv().await {
         let Some(bg) = &shared.background else { return };
-        let event = job.env.event;
+        let event = job.event.env.event;
         let outcome = if bg.closing.load(Ordering::SeqCst) {
             let channel = &shared.channels[index];
             channel.outcome(
@@ -645,9 +644,9 @@ async fn worker(shared: Arc<Shared>, index: usize, mut rx: mpsc::Receiver<Job>) 
             )
         } else {
             let deadline = crate::engine::deadline_in(shared.channels[index].bound().min(shared.event_budget));
-            deliver_channel(shared.clone(), index, job.env.clone(), job.body, job.message_id, job.call, deadline).await
+            deliver_channel(shared.clone(), index, job.event.clone(), job.call, deadline).await
         };
-        record(&shared, &job.env, &outcome);
+        record(&shared, &job.event.env, &outcome);
         lock(&bg.completed).push((event, outcome));
         bg.done();
     }
@@ -658,9 +657,7 @@ async fn worker(shared: Arc<Shared>, index: usize, mut rx: mpsc::Receiver<Job>) 
 async fn deliver_channel(
     shared: Arc<Shared>,
     index: usize,
-    env: Arc<Envelope>,
-    body: Bytes,
-    message_id: String,
+    event: Arc<Prepared>,
     call: Option<PluginFn>,
     deadline: Instant,
 ) -> ChannelOutcome {
@@ -691,6 +688,7 @@ async fn deliver_channel(
                     );
                 }
             };
+            let (body, message_id) = event.wire();
             let result = crate::transport::deliver(
                 client,
                 target.clone(),
@@ -714,10 +712,10 @@ async fn deliver_channel(
             let call = call.unwrap_or(def.call);
             let name = format!("{}.{}", def.module, def.func);
             let config = config.clone();
-            let env2 = env.clone();
+            let event = event.clone();
             let budget = deadline.saturating_duration_since(Instant::now());
             let task = tokio::task::spawn_blocking(move || {
-                std::panic::catch_unwind(AssertUnwindSafe(|| call(&config, &env2)))
+                std::panic::catch_unwind(AssertUnwindSafe(|| call(&config, &event.env)))
             });
             let outcome = match tokio::time::timeout(budget, task).await {
                 Ok(Ok(Ok(Ok(())))) => Outcome::Delivered { status: None },

@@ -393,12 +393,26 @@ matrix! {
 // Background mode: overflow, flush, drop
 
 /// Captures the `tracing` output of the current thread.
+///
+/// One global subscriber writes into a per-thread buffer while a capture is on. (A scoped
+/// `with_default` subscriber per test loses events when tests run in parallel: a
+/// callsite's interest can be cached as "never" by another thread.)
 #[derive(Clone, Default)]
 struct Logs(Arc<Mutex<Vec<u8>>>);
 
-impl std::io::Write for Logs {
+thread_local! {
+    static CAPTURING: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
+}
+
+struct ThreadBuffer;
+
+impl std::io::Write for ThreadBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        CAPTURING.with(|c| {
+            if let Some(captured) = c.borrow_mut().as_mut() {
+                captured.extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -406,21 +420,21 @@ impl std::io::Write for Logs {
     }
 }
 
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
-    type Writer = Logs;
-    fn make_writer(&'a self) -> Logs {
-        self.clone()
-    }
-}
-
 impl Logs {
     fn during<T>(&self, f: impl FnOnce() -> T) -> T {
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(self.clone())
-            .with_max_level(tracing::Level::DEBUG)
-            .with_ansi(false)
-            .finish();
-        tracing::subscriber::with_default(subscriber, f)
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            tracing_subscriber::fmt()
+                .with_writer(|| ThreadBuffer)
+                .with_max_level(tracing::Level::DEBUG)
+                .with_ansi(false)
+                .init();
+        });
+        CAPTURING.with(|c| *c.borrow_mut() = Some(Vec::new()));
+        let out = f();
+        let captured = CAPTURING.with(|c| c.borrow_mut().take()).unwrap_or_default();
+        self.0.lock().unwrap().extend_from_slice(&captured);
+        out
     }
 
     fn text(&self) -> String {
