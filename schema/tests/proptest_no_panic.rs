@@ -20,7 +20,8 @@ fn cases() -> u32 {
 }
 
 /// Every diagnostic is located inside the text, and the pipeline never disagrees with
-/// itself (an `internal` diagnostic means the checks accepted what serde rejected).
+/// itself (an `internal` diagnostic means the checks accepted what serde rejected; a
+/// `schema` one, that the schema rejected what no check explains).
 fn assert_well_located(compiled: &Compiled) -> Result<(), TestCaseError> {
     let text = &compiled.source.text;
     let lines = compiled.source.line_count();
@@ -38,6 +39,9 @@ fn assert_well_located(compiled: &Compiled) -> Result<(), TestCaseError> {
         );
         prop_assert!(!d.message.is_empty());
         prop_assert_ne!(d.code, "internal", "the checks and serde disagree: {}", d);
+        // The JSON Schema is a safety net: every violation should be explained by a
+        // semantic check with a message written for people.
+        prop_assert_ne!(d.code, "schema", "the schema rejected what no check explains: {}", d);
     }
     if compiled.has_errors() {
         prop_assert!(compiled.table.is_none());
