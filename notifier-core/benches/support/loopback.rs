@@ -1,7 +1,8 @@
 //! A minimal keep-alive HTTP/1.1 server on 127.0.0.1 for the benchmarks: one thread per
 //! connection, answers `200` with an empty body to everything, except
 //! * `/hang…`: holds the request for 60 s without answering (a hung endpoint);
-//! * `GET /stats`: `{"requests": N, "connections": M}` (the counts exclude this request).
+//! * `GET /stats`: `{"requests": N, "connections": M}` (connections that carried at least
+//!   one request other than `/stats`).
 //!
 //! It records nothing, so it costs the client as little as a server can.
 
@@ -24,7 +25,6 @@ pub fn start(port: u16) -> SocketAddr {
     let counts = Arc::new(Counts::default());
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            counts.connections.fetch_add(1, Ordering::Relaxed);
             let counts = counts.clone();
             std::thread::spawn(move || serve(stream, &counts));
         }
@@ -41,6 +41,7 @@ fn serve(stream: TcpStream, counts: &Counts) {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     let mut body = Vec::new();
+    let mut counted = false;
     loop {
         line.clear();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -76,10 +77,14 @@ fn serve(stream: TcpStream, counts: &Counts) {
             let text = format!(
                 r#"{{"requests": {}, "connections": {}}}"#,
                 counts.requests.load(Ordering::Relaxed),
-                counts.connections.load(Ordering::Relaxed) - 1
+                counts.connections.load(Ordering::Relaxed)
             );
             format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{text}", text.len())
         } else {
+            if !counted {
+                counted = true;
+                counts.connections.fetch_add(1, Ordering::Relaxed);
+            }
             counts.requests.fetch_add(1, Ordering::Relaxed);
             "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_owned()
         };
