@@ -65,8 +65,9 @@ pub enum Command {
     /// Validate settings files: every problem at once, with file:line:col.
     ///
     /// Exit status: 0 when no file has errors (warnings are allowed unless
-    /// --deny-warnings), 1 when a file has errors, 2 when a file cannot be read
-    /// (missing, a directory, larger than 8 MiB, or not UTF-8 text).
+    /// --deny-warnings), 1 when a file has errors, 2 when a file cannot be read or is
+    /// not YAML at all (missing, a directory, larger than 8 MiB, not UTF-8 text, a YAML
+    /// syntax error, an alias bomb, nesting deeper than 128 levels).
     #[command(long_about = None)]
     Check(CheckArgs),
     /// Print the JSON Schema of the settings file (draft 2020-12).
