@@ -69,6 +69,43 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
+/// The byte ranges of `url` that [`redact_url`] masks: the user information's password
+/// (the whole user information when it has no `:`) and the values of credential-like
+/// query parameters. For renderers that must keep the text's length (source snippets).
+pub fn url_secret_ranges(url: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let base_end = url.find('#').unwrap_or(url.len());
+    let query_start = url[..base_end].find('?');
+    let before_query = &url[..query_start.unwrap_or(base_end)];
+    if let Some(scheme_end) = before_query.find("://") {
+        let authority_start = scheme_end + 3;
+        let rest = &before_query[authority_start..];
+        let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+        if let Some(at) = authority.rfind('@') {
+            let userinfo = &authority[..at];
+            match userinfo.find(':') {
+                Some(colon) => out.push(authority_start + colon + 1..authority_start + at),
+                None => out.push(authority_start..authority_start + at),
+            }
+        }
+    }
+    if let Some(q) = query_start {
+        let mut pos = q + 1;
+        for pair in url[q + 1..base_end].split('&') {
+            if let Some((k, v)) = pair.split_once('=')
+                && (is_sensitive_name(k) || k.eq_ignore_ascii_case("sig"))
+                && !v.is_empty()
+            {
+                let start = pos + k.len() + 1;
+                out.push(start..start + v.len());
+            }
+            pos += pair.len() + 1;
+        }
+    }
+    out.retain(|r| !r.is_empty());
+    out
+}
+
 /// Masks known secret values in any text (log lines, error chains, dry runs).
 ///
 /// Each channel collects the values it must never show: resolved `${VAR}` values,
@@ -240,6 +277,23 @@ mod tests {
         assert_eq!(redact_url("https://tok@h/p"), "https://***@h/p");
         assert_eq!(redact_url("http://127.0.0.1:80/x"), "http://127.0.0.1:80/x");
         assert_eq!(redact_url("not a url"), "not a url");
+    }
+
+    #[test]
+    fn url_secret_ranges_are_what_redact_url_masks() {
+        for url in [
+            "https://u:pw@h:8/p?token=abc&a=1#f",
+            "https://tok@h/p?sig=zz&api_key=k&x=",
+            "http://127.0.0.1:80/x",
+            "not a url?password=p",
+            "https://h/p#frag?token=x",
+        ] {
+            let mut masked = url.to_owned();
+            for r in url_secret_ranges(url).into_iter().rev() {
+                masked.replace_range(r, MASK);
+            }
+            assert_eq!(masked, redact_url(url), "{url}");
+        }
     }
 
     #[test]
