@@ -73,7 +73,8 @@ fn check_channel(i: usize, channel: &Value, r: &mut Report<'_>) {
     let Value::Object(entry) = channel else {
         let help = match channel {
             Value::String(s) if s.contains("://") => {
-                format!("write the channel as a mapping:\n  - type: http\n    url: {s}")
+                let url = notifier_core::redact::redact_url(s);
+                format!("write the channel as a mapping:\n  - type: http\n    url: {url}")
             }
             _ => "a channel is a mapping with a `type` (`http` or `plugin`) and its fields".into(),
         };
@@ -231,7 +232,7 @@ fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
             "invalid-signing-secret",
             &format!("{ptr}/signing_secret"),
             Anchor::Value,
-            format!("`signing_secret` must be a non-empty string, found {}", describe(other)),
+            format!("`signing_secret` must be a non-empty string, found {}", describe_secret(other)),
             Some("write `signing_secret: ${WEBHOOK_SECRET}` and set the variable at run time".into()),
         ),
     }
@@ -491,7 +492,10 @@ fn check_headers(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) -> b
                 "invalid-header-value",
                 &vp,
                 Anchor::Value,
-                format!("the value of header `{name}` must be a string, found {}", describe(other)),
+                format!(
+                    "the value of header `{name}` must be a string, found {}",
+                    if sensitive { describe_secret(other).to_owned() } else { describe(other) }
+                ),
                 Some(match other {
                     Value::Number(n) if !sensitive => {
                         format!("quote it: `{name}: \"{n}\"`; Chaos Toolkit fails on non-string header values")
@@ -684,7 +688,10 @@ fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
                     "invalid-plugin-key",
                     &format!("{ptr}/{key}"),
                     Anchor::Value,
-                    format!("`{key}` of `{module}` must be a non-empty string, found {}", describe(other)),
+                    format!(
+                        "`{key}` of `{module}` must be a non-empty string, found {}",
+                        if is_sensitive_name(key) { describe_secret(other).to_owned() } else { describe(other) }
+                    ),
                     None,
                 ),
             }
@@ -760,6 +767,103 @@ pub(crate) fn check_non_finite(doc: &crate::located::LocatedDocument, r: &mut Re
             }),
         );
     }
+}
+
+/// The type of a value that may be a credential, never its content.
+fn describe_secret(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(s) if s.is_empty() => "an empty string",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// Byte ranges of the source text that hold plain-text credentials, for renderers that
+/// show source lines (`notifier check`'s human format masks them): every scalar under a
+/// credential-like key (`Authorization`, `token`, `*secret*`, `password`, `auths`…, at
+/// any depth of the document) unless it only references variables, and the password
+/// and credential-like query values of URLs in `notifications` (as `url`, or as a
+/// channel written as a bare string). Quotes are left out of the ranges.
+pub(crate) fn secret_spans(
+    root: &Value,
+    index: &crate::located::PositionIndex,
+    source: &crate::source::SourceFile,
+) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let span_of = |pointer: &str| -> Option<std::ops::Range<usize>> {
+        let pos = index.get(pointer)?.value;
+        if pos.start.line == 0 {
+            return None;
+        }
+        let start = source.byte_offset(pos.start.line, pos.start.col);
+        let end = source.byte_offset(pos.end.line, pos.end.col).max(start);
+        let text = &source.text[start..end];
+        // Inside the quotes of a quoted scalar.
+        match text.chars().next() {
+            Some(q @ ('"' | '\'')) if text.len() >= 2 && text.ends_with(q) => Some(start + 1..end - 1),
+            _ => Some(start..end),
+        }
+    };
+    let mut stack: Vec<(String, &Value, bool)> = vec![(String::new(), root, false)];
+    while let Some((pointer, value, sensitive)) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    let child = format!("{pointer}/{}", escape_pointer(k));
+                    let is_url = k == "url" && pointer.starts_with("/notifications/");
+                    if is_url && let Value::String(u) = v {
+                        out.extend(url_secret_spans(span_of(&child), u, source));
+                        continue;
+                    }
+                    stack.push((child, v, sensitive || is_sensitive_name(k)));
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    let child = format!("{pointer}/{i}");
+                    if pointer == "/notifications"
+                        && let Value::String(u) = v
+                    {
+                        out.extend(url_secret_spans(span_of(&child), u, source));
+                        continue;
+                    }
+                    stack.push((child, v, sensitive));
+                }
+            }
+            Value::String(text) if sensitive => {
+                if Template::parse(text).is_ok_and(|t| t.is_literal()) && !text.trim().is_empty() {
+                    out.extend(span_of(&pointer));
+                }
+            }
+            Value::Number(_) | Value::Bool(_) if sensitive => out.extend(span_of(&pointer)),
+            _ => {}
+        }
+    }
+    out.sort_by_key(|r| r.start);
+    out
+}
+
+/// The credential parts of a URL written at `span`: the user information's password
+/// (or the whole user information without one) and credential-like query values.
+/// Only when the URL is written plainly (its text in the file is the value).
+fn url_secret_spans(
+    span: Option<std::ops::Range<usize>>,
+    url: &str,
+    source: &crate::source::SourceFile,
+) -> Vec<std::ops::Range<usize>> {
+    let Some(span) = span else { return Vec::new() };
+    if source.text.get(span.clone()) != Some(url) {
+        // Escapes or folding: the text differs from the value; mask the whole line part.
+        return vec![span];
+    }
+    notifier_core::redact::url_secret_ranges(url)
+        .into_iter()
+        .map(|r| span.start + r.start..span.start + r.end)
+        .collect()
 }
 
 /// A short description of a JSON value's type for messages, without its content

@@ -119,6 +119,10 @@ pub struct Compiled {
     pub document: Value,
     /// The channel table, when there is no error.
     pub table: Option<ChannelTable>,
+    /// Byte ranges of the text holding plain-text credentials (values of `token`,
+    /// `Authorization`, `*secret*`… keys, URL passwords and token query values), sorted.
+    /// Renderers that show source lines mask them.
+    pub secret_spans: Vec<std::ops::Range<usize>>,
 }
 
 impl Compiled {
@@ -168,7 +172,7 @@ pub fn compile(source: SourceFile) -> Compiled {
         report.push_span(Severity::Error, YAML_ERROR_CODE, "", span, e.message, e.help);
         let mut diagnostics = report.diags;
         diagnostic::sort(&mut diagnostics);
-        return Compiled { document: Value::Null, diagnostics, table: None, source };
+        return Compiled { document: Value::Null, diagnostics, table: None, source, secret_spans: Vec::new() };
     }
     crate::checks::check_duplicate_keys(&doc, &mut report);
     crate::checks::check_non_finite(&doc, &mut report);
@@ -207,5 +211,6 @@ pub fn compile(source: SourceFile) -> Compiled {
             }
         }
     }
-    Compiled { source, diagnostics, document: doc.value, table }
+    let secret_spans = crate::checks::secret_spans(&doc.value, &doc.index, &source);
+    Compiled { source, diagnostics, document: doc.value, table, secret_spans }
 }
