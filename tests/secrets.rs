@@ -314,3 +314,40 @@ fn the_macro_example_binary_holds_neither_secrets_nor_the_yaml() {
     assert!(text.contains("delivered (200)"), "{text}");
     assert!(!text.contains("qxzvkw"), "{text}");
 }
+
+/// Credentials written in the file itself: `check` warns about them and must not copy
+/// them into CI logs, neither in source snippets nor in messages.
+#[test]
+fn check_does_not_repeat_plain_text_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plain.yaml");
+    std::fs::write(
+        &path,
+        r##"auths:
+  hooks.example: {type: bearer, value: plainAuthsQvk, value: plainAuthsQvk}
+notifications:
+  - type: http
+    url: https://user:plainPwQvk@hooks.example/x?token=plainQueryQvk&a=1
+    headers: {Authorization: "Bearer plainHeaderQvk", X-Api-Key: 9876543210, "Bad Name": "v"}
+    api_token: plainUnknownKeyQvk
+    signing_secret: "plainSigningQvk"
+  - type: plugin
+    module: chaosslack.notification
+    token: 1234567890
+    channel: "#c"
+    password: |
+      plainBlockQvk
+  - "https://u:plainBareQvk@h.example/hook"
+"##,
+    )
+    .unwrap();
+    for format in ["human", "json", "github"] {
+        let out = notifier(dir.path(), &["check", "--format", format, path.to_str().unwrap()]);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(text.contains("plain-text-secret"), "{text}");
+        for secret in ["Qvk", "9876543210", "1234567890"] {
+            assert!(!text.contains(secret), "check --format {format} shows {secret}:\n{text}");
+        }
+    }
+}

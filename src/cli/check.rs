@@ -165,6 +165,14 @@ impl Summary {
 /// under the offending node, and the help.
 pub fn render_human(out: &mut dyn Write, compiled: &Compiled, styled: bool) -> io::Result<()> {
     let renderer = if styled { Renderer::styled() } else { Renderer::plain() };
+    // The credentials' texts too: the same value elsewhere (a YAML anchor, the first of
+    // two duplicate keys) is masked as well.
+    let secrets: Vec<&str> = compiled
+        .secret_spans
+        .iter()
+        .filter_map(|r| compiled.source.text.get(r.clone()))
+        .filter(|t| t.len() >= 4)
+        .collect();
     for d in &compiled.diagnostics {
         let level = match d.severity {
             Severity::Error => Level::ERROR,
@@ -176,6 +184,11 @@ pub fn render_human(out: &mut dyn Write, compiled: &Compiled, styled: bool) -> i
         let start = d.span.start.saturating_sub(line_start).min(line_text.len());
         let end = d.span.end.saturating_sub(line_start).clamp(start, line_text.len());
         let end = if end == start { (start + 1).min(line_text.len()).max(start) } else { end };
+        // Plain-text credentials on the line are shown as `*`s (CI logs are often
+        // more widely readable than the repository).
+        let (line_text, offsets) = mask_line(line_text, line_start, &compiled.secret_spans, &secrets);
+        let (start, end) = (offsets[start], offsets[end]);
+        let line_text = line_text.as_str();
         let label = match d.pointer.as_str() {
             "" => String::new(),
             p => p.to_owned(),
@@ -194,6 +207,31 @@ pub fn render_human(out: &mut dyn Write, compiled: &Compiled, styled: bool) -> i
         writeln!(out, "{}\n", renderer.render(&groups))?;
     }
     Ok(())
+}
+
+/// `line` (at byte `line_start` of the text) with every character inside one of `spans`
+/// or inside an occurrence of one of `texts` replaced by `*` (one per character, so
+/// columns stay right), and, for each byte offset of `line` (and its end), the offset
+/// in the masked line.
+fn mask_line(line: &str, line_start: usize, spans: &[std::ops::Range<usize>], texts: &[&str]) -> (String, Vec<usize>) {
+    let line_end = line_start + line.len();
+    let mut on_line: Vec<std::ops::Range<usize>> =
+        spans.iter().filter(|r| r.start < line_end && r.end > line_start).cloned().collect();
+    for text in texts {
+        on_line.extend(line.match_indices(text).map(|(i, t)| line_start + i..line_start + i + t.len()));
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut offsets = vec![0; line.len() + 1];
+    for (i, c) in line.char_indices() {
+        offsets[i..i + c.len_utf8()].fill(out.len());
+        if on_line.iter().any(|r| r.contains(&(line_start + i))) {
+            out.push('*');
+        } else {
+            out.push(c);
+        }
+    }
+    offsets[line.len()] = out.len();
+    (out, offsets)
 }
 
 /// GitHub Actions workflow commands, one per diagnostic.
@@ -232,6 +270,19 @@ fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masked_lines_keep_their_columns() {
+        let line = "  token: \"s\u{e9}cr\u{e9}t\", x: 1";
+        let start = 100;
+        let (shown, offsets) = mask_line(line, start, &[start + 10..start + 18, 0..3], &[]);
+        assert_eq!(shown, "  token: \"******\", x: 1");
+        assert_eq!(offsets[10], 10);
+        assert_eq!(offsets[18], 16);
+        assert_eq!(offsets[line.len()], shown.len());
+        assert_eq!(mask_line("abc", 0, &[], &[]).0, "abc");
+        assert_eq!(mask_line("k: abcd, j: abcd", 0, &[], &["abcd"]).0, "k: ****, j: ****");
+    }
 
     #[test]
     fn github_escaping() {
