@@ -7,7 +7,8 @@
 //! optional), as the reference libraries of the spec do.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
@@ -21,10 +22,15 @@ pub struct SigningKey(Vec<u8>);
 pub struct BadSigningSecret;
 
 impl SigningKey {
-    /// Decodes a Standard Webhooks secret: optional `whsec_` prefix, then base64.
+    /// Decodes a Standard Webhooks secret: optional `whsec_` prefix, then base64, with
+    /// or without its `=` padding (the reference libraries accept both).
     pub fn from_secret(secret: &str) -> Result<SigningKey, BadSigningSecret> {
+        const LENIENT: GeneralPurpose = GeneralPurpose::new(
+            &base64::alphabet::STANDARD,
+            GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+        );
         let body = secret.trim().strip_prefix("whsec_").unwrap_or(secret.trim());
-        match STANDARD.decode(body) {
+        match LENIENT.decode(body) {
             Ok(key) if !key.is_empty() => Ok(SigningKey(key)),
             _ => Err(BadSigningSecret),
         }
@@ -73,6 +79,11 @@ mod tests {
     fn bad_secrets_are_refused() {
         assert_eq!(SigningKey::from_secret("whsec_!!!").unwrap_err(), BadSigningSecret);
         assert!(SigningKey::from_secret("").is_err());
+        // Padding is optional, as in the reference libraries.
+        let padded = SigningKey::from_secret("whsec_c2VjcmV0").unwrap().sign("m", 1, b"x");
+        assert_eq!(SigningKey::from_secret("c2VjcmV0").unwrap().sign("m", 1, b"x"), padded);
+        let padded = SigningKey::from_secret("c2VjcmV0cw==").unwrap().sign("m", 1, b"x");
+        assert_eq!(SigningKey::from_secret("whsec_c2VjcmV0cw").unwrap().sign("m", 1, b"x"), padded);
         assert!(new_message_id().starts_with("msg_"));
         assert_eq!(format!("{:?}", SigningKey::from_secret("c2VjcmV0").unwrap()), "SigningKey(***)");
     }
