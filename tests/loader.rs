@@ -1,0 +1,61 @@
+//! The run-time loader: Chaos Toolkit's leniency (missing, empty or broken settings mean
+//! no notifications, never a crash) and the strict variant's errors.
+
+use notifier::{FromSettings, LoadError, Notifier, PluginRegistry};
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write settings");
+    path
+}
+
+#[test]
+fn missing_empty_and_invalid_files_mean_no_channels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert!(Notifier::from_settings_file(dir.path().join("nope.yaml")).is_empty());
+    assert!(Notifier::from_settings_file(write(&dir, "empty.yaml", "")).is_empty());
+    assert!(Notifier::from_settings_file(write(&dir, "comments.yaml", "# nothing\n")).is_empty());
+    assert!(Notifier::from_settings_file(write(&dir, "null.yaml", "notifications: null\n")).is_empty());
+    let broken = write(&dir, "broken.yaml", "notifications:\n  - type: http\n    events: run-failed\n");
+    assert!(Notifier::from_settings_file(&broken).is_empty());
+    assert!(Notifier::from_settings_file(write(&dir, "list.yaml", "- a\n- b\n")).is_empty());
+    assert!(Notifier::from_settings_file(dir.path()).is_empty(), "a directory is not a crash either");
+}
+
+#[test]
+fn valid_files_load_their_channels_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        &dir,
+        "ok.yaml",
+        "controls: {x: 1}\nnotifications:\n  - type: http\n    url: https://a.example/x\n  - type: plugin\n    module: notifier.jsonl\n    path: '-'\n",
+    );
+    let n = Notifier::from_settings_file(&path);
+    let labels: Vec<String> = n.channels().map(|c| c.label()).collect();
+    assert_eq!(labels, ["http POST https://a.example/x", "plugin notifier.jsonl.notify"]);
+}
+
+#[test]
+fn strict_loading_reports_every_problem() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = write(&dir, "broken.yaml", "notifications:\n  - type: htttp\n  - type: plugin\n");
+    match Notifier::try_from_settings_file(&broken, &PluginRegistry::new()) {
+        Err(LoadError::Invalid { diagnostics, .. }) => {
+            let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).map(|d| (d.line, d.code)).collect();
+            assert_eq!(errors, [(2, "unknown-type"), (3, "missing-module")]);
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    let unknown = write(&dir, "unknown.yaml", "notifications:\n  - type: plugin\n    module: acme.hooks\n");
+    let err = Notifier::try_from_settings_file(&unknown, &PluginRegistry::new()).err().expect("an unknown plugin");
+    let text = err.to_string();
+    assert!(text.contains("unknown.yaml:2:5: no plugin is registered for module `acme.hooks`"), "{text}");
+    // Registering the module fixes it.
+    let mut registry = PluginRegistry::new();
+    registry.register("acme.hooks", "notify", |_, _| Ok(()));
+    assert_eq!(Notifier::try_from_settings_file(&unknown, &registry).expect("loads").len(), 1);
+    assert!(matches!(
+        Notifier::try_from_settings_file(dir.path().join("nope.yaml"), &registry),
+        Err(LoadError::Read(_))
+    ));
+}
