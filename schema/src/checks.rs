@@ -834,10 +834,10 @@ pub(crate) fn secret_spans(
                     stack.push((child, v, sensitive));
                 }
             }
-            Value::String(text) if sensitive => {
-                if Template::parse(text).is_ok_and(|t| t.is_literal()) && !text.trim().is_empty() {
-                    out.extend(span_of(&pointer));
-                }
+            Value::String(text)
+                if sensitive && !text.trim().is_empty() && Template::parse(text).is_ok_and(|t| t.is_literal()) =>
+            {
+                out.extend(span_of(&pointer));
             }
             Value::Number(_) | Value::Bool(_) if sensitive => out.extend(span_of(&pointer)),
             _ => {}
