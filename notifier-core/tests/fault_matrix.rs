@@ -149,7 +149,8 @@ impl Rig {
 }
 
 fn slow_plugin(_: &PluginConfig, _: &Envelope) -> Result<(), PluginError> {
-    std::thread::sleep(Duration::from_secs(3));
+    // Far longer than its timeout plus the margin, so waiting for it cannot pass.
+    std::thread::sleep(Duration::from_secs(10));
     Ok(())
 }
 
