@@ -71,7 +71,8 @@ pub fn redact_url(url: &str) -> String {
 
 /// The byte ranges of `url` that [`redact_url`] masks: the user information's password
 /// (the whole user information when it has no `:`) and the values of credential-like
-/// query parameters. For renderers that must keep the text's length (source snippets).
+/// query parameters, empty ones included (as empty ranges). For renderers that must keep
+/// the text's length (source snippets).
 pub fn url_secret_ranges(url: &str) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let base_end = url.find('#').unwrap_or(url.len());
@@ -94,7 +95,6 @@ pub fn url_secret_ranges(url: &str) -> Vec<std::ops::Range<usize>> {
         for pair in url[q + 1..base_end].split('&') {
             if let Some((k, v)) = pair.split_once('=')
                 && (is_sensitive_name(k) || k.eq_ignore_ascii_case("sig"))
-                && !v.is_empty()
             {
                 let start = pos + k.len() + 1;
                 out.push(start..start + v.len());
@@ -102,7 +102,6 @@ pub fn url_secret_ranges(url: &str) -> Vec<std::ops::Range<usize>> {
             pos += pair.len() + 1;
         }
     }
-    out.retain(|r| !r.is_empty());
     out
 }
 
@@ -212,26 +211,36 @@ impl Redactor {
 }
 
 /// If `text` starts with `needle`, each byte written as is or percent-encoded (either
-/// case of hex digits; a space also as `+`), the number of bytes of `text` it takes.
+/// case of hex digits; a space also as `+`), the number of bytes of `text` it takes (the
+/// longest way, when a `%` of the needle can be read both as is and as `%25`).
 ///
 /// A match always starts and ends on a character boundary of valid UTF-8 text: it
 /// starts with the needle's first byte or a `%`, and a percent-encoded byte can never
 /// sit next to a raw continuation byte in valid UTF-8.
 fn match_encoded(needle: &[u8], text: &[u8]) -> Option<usize> {
-    let mut t = 0;
+    // Every position of `text` the needle read so far can end at (an NFA's states);
+    // only a `%` in the needle gives two.
+    let mut at: Vec<usize> = vec![0];
+    let mut next: Vec<usize> = Vec::new();
     for &b in needle {
-        let c = *text.get(t)?;
-        if c == b {
-            t += 1;
-        } else if c == b'%' && text.get(t + 1..t + 3).and_then(hex_byte) == Some(b) {
-            t += 3;
-        } else if c == b'+' && b == b' ' {
-            t += 1;
-        } else {
+        next.clear();
+        for &t in &at {
+            let Some(&c) = text.get(t) else { continue };
+            if c == b || (c == b'+' && b == b' ') {
+                next.push(t + 1);
+            }
+            if c == b'%' && text.get(t + 1..t + 3).and_then(hex_byte) == Some(b) {
+                next.push(t + 3);
+            }
+        }
+        if next.is_empty() {
             return None;
         }
+        next.sort_unstable();
+        next.dedup();
+        std::mem::swap(&mut at, &mut next);
     }
-    Some(t)
+    at.last().copied()
 }
 
 fn hex_byte(two: &[u8]) -> Option<u8> {
