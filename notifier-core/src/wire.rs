@@ -46,12 +46,8 @@ pub fn limit_depth(value: &mut Value, max: usize) -> bool {
     let mut replaced = false;
     let mut stack: Vec<(&mut Value, usize)> = vec![(value, 1)];
     while let Some((v, depth)) = stack.pop() {
-        let non_empty = match &*v {
-            Value::Array(items) => !items.is_empty(),
-            Value::Object(map) => !map.is_empty(),
-            _ => false,
-        };
-        if depth > max && non_empty {
+        // Empty ones too: a parser counts every level.
+        if depth > max && (v.is_array() || v.is_object()) {
             drop_iteratively(std::mem::replace(v, Value::String(TOO_DEEP.to_owned())));
             replaced = true;
             continue;
@@ -97,8 +93,7 @@ impl Serialize for Bounded<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let too_deep = self.depth > MAX_DEPTH;
         match self.value {
-            Value::Array(items) if too_deep && !items.is_empty() => s.serialize_str(TOO_DEEP),
-            Value::Object(map) if too_deep && !map.is_empty() => s.serialize_str(TOO_DEEP),
+            Value::Array(_) | Value::Object(_) if too_deep => s.serialize_str(TOO_DEEP),
             Value::Array(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for item in items {
@@ -362,10 +357,15 @@ mod tests {
         assert_eq!(to_python_json(&over), encoded.as_bytes());
         assert_eq!(encoded.matches(TOO_DEEP).count(), 1);
         assert!(!encoded.contains("bottom"));
-        // Empty containers and scalars are kept at any depth.
+        // Scalars are kept at any depth; containers, even empty, are not.
         let mut shallow = json!([[], {}, 1]);
-        assert!(!limit_depth(&mut shallow, 1));
-        assert_eq!(to_python_json(&Bounded { value: &json!({}), depth: MAX_DEPTH + 5 }), b"{}");
+        assert!(limit_depth(&mut shallow, 1));
+        assert_eq!(shallow, json!([TOO_DEEP, TOO_DEEP, 1]));
+        assert_eq!(to_python_json(&Bounded { value: &json!(1.5), depth: MAX_DEPTH + 5 }), b"1.5");
+        assert_eq!(
+            to_python_json(&Bounded { value: &json!({}), depth: MAX_DEPTH + 1 }),
+            format!("\"{TOO_DEEP}\"").as_bytes()
+        );
     }
 
     #[test]
