@@ -760,7 +760,7 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 impl std::fmt::Debug for Notifier {
     /// Channel labels (never secrets), the mode and the counters.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let labels: Vec<&str> = self.shared.channels.iter().map(|c| c.label.as_ref()).collect();
+        let labels: Vec<&str> = self.shared.channels.iter().map(|c| c.label).collect();
         let mode = if self.shared.background.is_some() { Mode::Background } else { Mode::Sequential };
         f.debug_struct("Notifier")
             .field("channels", &labels)
