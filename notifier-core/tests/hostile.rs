@@ -5,7 +5,8 @@
 //! within its budget, and no more than a small cap of any response is read.
 //!
 //! Settings files with alias bombs and deep nesting are refused by the settings
-//! compiler: see `schema/tests/diagnostics.rs` (`alias_bomb_*`, `deep_*_nesting_is_refused`)
+//! compiler: see `schema/tests/diagnostics.rs` (`billion_laughs_is_refused`,
+//! `deep_block_nesting_is_refused`, `deep_flow_nesting_is_refused`)
 //! and `tests/check_cli.rs` (`an_alias_bomb_is_refused`, `deeply_nested_values_are_refused`);
 //! CR/LF and invalid header names in settings files: `schema/tests/diagnostics.rs`
 //! (`header-injection`, `invalid-header-name`) and `tests/hostile.rs` (the CLI).
