@@ -32,7 +32,7 @@ use serde_json::ser::{CharEscape, Formatter, Serializer};
 /// Deepest nesting of arrays and objects kept in a payload or an error (the value
 /// itself is level 1). With the envelope around it, a body nests at most 127 levels:
 /// the most serde_json's parser accepts by default, so Rust receivers can read every
-/// body we send (Python's `json` reads about 1000).
+/// body we send (CPython 3.12's `json` reads and writes about 1 500).
 pub const MAX_DEPTH: usize = 126;
 
 /// What replaces an array or object nested deeper than [`MAX_DEPTH`] levels.
