@@ -3,7 +3,8 @@
 //!
 //! Differences from the reference, all on purpose:
 //! * every attempt has a **total** deadline (connect + send + response), so a trickling
-//!   endpoint costs at most the channel's `timeout`, not `5 s × reads`;
+//!   endpoint costs at most the channel's `timeout`, not `5 s × reads` (once a 2xx status
+//!   is in, the notification counts as delivered and a slow body is abandoned);
 //! * connections are kept alive and reused (one client pool per notifier);
 //! * a POST is never turned into a body-less GET by a redirect: only 307/308 (which keep
 //!   the method and body) are followed; a 301/302/303 answer is reported as a failure
@@ -378,63 +379,65 @@ async fn attempt(
             .header("webhook-timestamp", ts.to_string())
             .header("webhook-signature", key.sign(message_id, ts, payload));
     }
-    let send = async {
+    // One deadline for the whole attempt. Once a success status is in, the endpoint has
+    // the notification: a body that trickles past the deadline is abandoned (with the
+    // connection), but the delivery counts, as the reference would eventually count it.
+    let until = tokio::time::Instant::now() + timeout;
+    let timed_out = || AttemptError {
+        kind: FailureKind::Timeout,
+        message: format!(
+            "notification to {} timed out after {:.1} s (total per-attempt deadline)",
+            target.configured_url,
+            started.elapsed().as_secs_f64()
+        ),
+        retryable: false,
+        retry_after: None,
+    };
+    let response = match tokio::time::timeout_at(until, request.send()).await {
         // Without the URL: reqwest would print the resolved one, secrets included.
-        let response = request.send().await.map_err(|e| classify(&e.without_url(), target))?;
-        let status = response.status();
-        if status.is_success() || status.is_informational() {
-            drain(response, MAX_RESPONSE_BYTES).await;
-            return Ok(status.as_u16());
-        }
-        if status.is_redirection() {
-            let location = response
-                .headers()
-                .get(LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .map(|l| target.printable_url(l))
-                .unwrap_or_else(|| "nowhere".into());
-            return Err(AttemptError {
-                kind: FailureKind::Redirect,
-                message: format!(
-                    "notification sent to {} was redirected ({}) to {location}; not followed because it would \
-                     turn the POST into a GET without the event: point the channel at the new location",
-                    target.configured_url,
-                    status.as_u16()
-                ),
-                retryable: false,
-                retry_after: None,
-            });
-        }
-        let retry_after = response.headers().get(RETRY_AFTER).and_then(parse_retry_after);
-        let final_url = target.printable_url(response.url().as_str());
-        drain(response, 4096).await;
-        let class = if status.is_client_error() { "Client" } else { "Server" };
-        let reason = status.canonical_reason().unwrap_or("Unknown");
-        Err(AttemptError {
-            kind: FailureKind::HttpStatus,
-            // The reference's wording (requests' HTTPError), with secrets masked.
+        Ok(sent) => sent.map_err(|e| classify(&e.without_url(), target))?,
+        Err(_) => return Err(timed_out()),
+    };
+    let status = response.status();
+    if status.is_success() || status.is_informational() {
+        let _ = tokio::time::timeout_at(until, drain(response, MAX_RESPONSE_BYTES)).await;
+        return Ok(status.as_u16());
+    }
+    if status.is_redirection() {
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|l| target.printable_url(l))
+            .unwrap_or_else(|| "nowhere".into());
+        return Err(AttemptError {
+            kind: FailureKind::Redirect,
             message: format!(
-                "notification sent to {} failed with: {} {class} Error: {reason} for url: {final_url}",
+                "notification sent to {} was redirected ({}) to {location}; not followed because it would \
+                 turn the POST into a GET without the event: point the channel at the new location",
                 target.configured_url,
                 status.as_u16()
             ),
-            retryable: matches!(status.as_u16(), 408 | 429) || (status.is_server_error() && status.as_u16() != 501),
-            retry_after,
-        })
-    };
-    match tokio::time::timeout(timeout, send).await {
-        Ok(result) => result,
-        Err(_) => Err(AttemptError {
-            kind: FailureKind::Timeout,
-            message: format!(
-                "notification to {} timed out after {:.1} s (total per-attempt deadline)",
-                target.configured_url,
-                started.elapsed().as_secs_f64()
-            ),
             retryable: false,
             retry_after: None,
-        }),
+        });
     }
+    let retry_after = response.headers().get(RETRY_AFTER).and_then(parse_retry_after);
+    let final_url = target.printable_url(response.url().as_str());
+    let _ = tokio::time::timeout_at(until, drain(response, 4096)).await;
+    let class = if status.is_client_error() { "Client" } else { "Server" };
+    let reason = status.canonical_reason().unwrap_or("Unknown");
+    Err(AttemptError {
+        kind: FailureKind::HttpStatus,
+        // The reference's wording (requests' HTTPError), with secrets masked.
+        message: format!(
+            "notification sent to {} failed with: {} {class} Error: {reason} for url: {final_url}",
+            target.configured_url,
+            status.as_u16()
+        ),
+        retryable: matches!(status.as_u16(), 408 | 429) || (status.is_server_error() && status.as_u16() != 501),
+        retry_after,
+    })
 }
 
 /// Reads and discards up to `cap` bytes of the body, so a small response leaves the

@@ -201,7 +201,8 @@ impl Fault {
         let quick = Duration::from_millis(500);
         let (kind, reason, attempts, bound, path) = match self {
             Fault::Hung => (Some(K::Timeout), "timed out after", Some(1), HANG_TIMEOUT, Some("/hang")),
-            Fault::Trickling => (Some(K::Timeout), "timed out after", Some(1), TRICKLE_TIMEOUT, Some("/trickle")),
+            // The 200 is in before the body trickles: delivered, the rest of the body abandoned.
+            Fault::Trickling => (None, "", Some(1), TRICKLE_TIMEOUT, Some("/trickle")),
             // One retry after a jittered backoff of at most 0.5 s.
             Fault::Refused => (Some(K::Connect), "failed calling notification endpoint", Some(2), quick * 2, None),
             Fault::ErrorThenOk => (None, "", Some(2), quick * 2, Some("/500-then-200")),
