@@ -85,7 +85,7 @@ impl FromSettings for Notifier {
         let channels = match load_channels(path, registry) {
             Ok(loaded) => {
                 for w in &loaded.warnings {
-                    tracing::warn!(target: "chaostoolkit", "{w}");
+                    tracing::warn!(target: "chaostoolkit", "{}", w.one_line());
                 }
                 loaded.channels
             }

@@ -13,10 +13,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let explicit_settings = cli.global.settings.is_some();
     let settings = cli.global.settings.clone().unwrap_or_else(cli::default_settings_path);
-    let log_file = (!cli.global.no_log_file).then(|| cli.global.log_file.clone());
+    let wanted = (!cli.global.no_log_file).then(|| cli.global.log_file.clone());
     // `check`, `schema` and `codegen` only read files: no log file for them.
     let logs = matches!(cli.command, Command::Send(_) | Command::Run(_) | Command::Validate(_));
-    cli::logging::init(if logs { log_file.as_deref() } else { None }, cli.global.verbose);
+    let log_file = cli::logging::init(if logs { wanted.as_deref() } else { None }, cli.global.verbose);
     let styled = cli.global.color.enabled_for_stdout();
     let result = match &cli.command {
         Command::Check(args) => cli::check::run(args, settings, cli.global.color),

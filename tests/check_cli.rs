@@ -276,12 +276,12 @@ fn default_file_is_under_home() {
     let settings = write(
         &home.path().join(".chaostoolkit"),
         "settings.yaml",
-        "notifications:\n  - type: plugin\n    module: a.b\n    events: [run-fail]\n",
+        "notifications:\n  - type: plugin\n    module: notifier.jsonl\n    path: x.jsonl\n    events: [run-fail]\n",
     );
     let o = notifier(home.path(), &["check"]);
     assert_exit(&o, 1);
     let out = stdout(&o);
-    assert_eq!(human_locations(&out), [format!("{}:4:14", settings.display())], "{out}");
+    assert_eq!(human_locations(&out), [format!("{}:5:14", settings.display())], "{out}");
 }
 
 #[test]

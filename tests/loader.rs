@@ -47,7 +47,9 @@ fn strict_loading_reports_every_problem() {
         other => panic!("expected Invalid, got {other:?}"),
     }
     let unknown = write(&dir, "unknown.yaml", "notifications:\n  - type: plugin\n    module: acme.hooks\n");
-    let err = Notifier::try_from_settings_file(&unknown, &PluginRegistry::new()).err().expect("an unknown plugin");
+    let Err(err) = Notifier::try_from_settings_file(&unknown, &PluginRegistry::new()) else {
+        panic!("an unknown plugin must be an error")
+    };
     let text = err.to_string();
     assert!(text.contains("unknown.yaml:2:5: no plugin is registered for module `acme.hooks`"), "{text}");
     // Registering the module fixes it.

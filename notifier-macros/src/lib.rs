@@ -180,8 +180,9 @@ fn expand(input: Input) -> TokenStream {
     for d in &compiled.diagnostics {
         match d.severity {
             Severity::Error => errors.push(located(d)),
-            // An unset variable at build time says nothing: they are read at run time.
-            Severity::Warning if d.code == "unset-variable" => {}
+            // An unset variable at build time says nothing: they are read at run time. And
+            // a plugin that is not built in is what the `plugins` map is for.
+            Severity::Warning if matches!(d.code, "unset-variable" | "unknown-plugin") => {}
             Severity::Warning => warnings.push(located(d)),
         }
     }

@@ -216,7 +216,7 @@ fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
                 notifier_core::channel::MAX_RETRIES,
                 describe(other)
             ),
-            None,
+            Some("write a bare number, e.g. `retries: 2` (extra attempts after a retryable failure)".into()),
         ),
     }
     match entry.get("signing_secret") {
@@ -224,7 +224,18 @@ fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
         Some(Value::String(s)) if !s.is_empty() => {
             let sp = format!("{ptr}/signing_secret");
             if check_template(&sp, s, r).is_some_and(|t| t.is_literal()) {
-                plain_text_secret(&sp, "signing_secret", r);
+                if !is_standard_webhooks_secret(s) {
+                    r.push(
+                        Error,
+                        "invalid-signing-secret",
+                        &sp,
+                        Anchor::Value,
+                        "`signing_secret` is not a Standard Webhooks secret (base64, optionally prefixed with `whsec_`)"
+                            .into(),
+                        Some("generate one with `echo whsec_$(head -c 32 /dev/urandom | base64)`".into()),
+                    );
+                }
+                plain_text_secret(&sp, "`signing_secret`", r);
             }
         }
         Some(other) => r.push(
@@ -236,6 +247,19 @@ fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
             Some("write `signing_secret: ${WEBHOOK_SECRET}` and set the variable at run time".into()),
         ),
     }
+}
+
+/// Whether `s` decodes as a Standard Webhooks secret: optional `whsec_`, then canonical
+/// padded base64 (what `notifier_core::signing::SigningKey::from_secret` accepts).
+fn is_standard_webhooks_secret(s: &str) -> bool {
+    let body = s.trim();
+    let body = body.strip_prefix("whsec_").unwrap_or(body);
+    let data = body.trim_end_matches('=');
+    let padding = body.len() - data.len();
+    !data.is_empty()
+        && body.len() % 4 == 0
+        && padding <= 2
+        && data.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
 /// Checks a URL; returns whether it is a plain `http://` URL.
@@ -598,7 +622,7 @@ fn check_timeout(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
                 "`timeout` must be a number of seconds greater than 0 and at most {MAX_TIMEOUT_SECS}, found {}",
                 describe(other)
             ),
-            None,
+            Some("write a bare number of seconds, e.g. `timeout: 2.5` (no quotes, no unit)".into()),
         ),
     }
 }
@@ -670,6 +694,40 @@ fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
         }
     }
     if let Some(Value::String(module)) = entry.get("module")
+        && !module.is_empty()
+        && module.split('.').all(is_identifier)
+        && builtin(module).is_none()
+    {
+        r.push(
+            Warning,
+            "unknown-plugin",
+            &mp,
+            Anchor::Value,
+            format!("`{module}` is not a built-in plugin"),
+            Some(
+                "`notifier send/run` and `Notifier::from_settings_file` load only built-in plugins \
+                 (chaosslack.notification, notifier.jsonl) and those a program registers; map it in \
+                 `settings!` (`plugins: { … }`) or `PluginRegistry::register`"
+                    .into(),
+            ),
+        );
+    }
+    if let Some(Value::String(module)) = entry.get("module")
+        && let Some(b) = builtin(module)
+        && let Some(Value::String(func)) = entry.get("func")
+        && func != b.func
+        && is_identifier(func)
+    {
+        r.push(
+            Error,
+            "unknown-func",
+            &format!("{ptr}/func"),
+            Anchor::Value,
+            format!("the built-in plugin `{module}` has no function `{func}`"),
+            Some(format!("its function is `{}`; remove `func` to use it", b.func)),
+        );
+    }
+    if let Some(Value::String(module)) = entry.get("module")
         && let Some(b) = builtin(module)
     {
         for key in b.required {
@@ -710,10 +768,12 @@ fn check_duplicate_channels(channels: &[Value], r: &mut Report<'_>) {
         }
         Some(Value::Object(m).to_string())
     };
-    let ids: Vec<Option<String>> = channels.iter().map(identity).collect();
-    for (i, id) in ids.iter().enumerate() {
-        let Some(id) = id else { continue };
-        if let Some(first) = ids[..i].iter().position(|o| o.as_ref() == Some(id)) {
+    // Linear in the number of channels: first occurrence of each identity.
+    let mut first_of: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, channel) in channels.iter().enumerate() {
+        let Some(id) = identity(channel) else { continue };
+        let first = *first_of.entry(id).or_insert(i);
+        if first != i {
             let line = r.line_of(&format!("/notifications/{first}"));
             r.push(
                 Warning,
@@ -730,7 +790,10 @@ fn check_duplicate_channels(channels: &[Value], r: &mut Report<'_>) {
 /// Reports keys written twice in one mapping.
 pub(crate) fn check_duplicate_keys(doc: &crate::located::LocatedDocument, r: &mut Report<'_>) {
     for dup in &doc.duplicates {
-        let in_notifications = dup.parent.starts_with("/notifications");
+        // Inside `notifications`, or `notifications` itself written twice: a whole list of
+        // channels would be dropped silently.
+        let in_notifications =
+            dup.parent.starts_with("/notifications") || (dup.parent.is_empty() && dup.key == "notifications");
         let severity: Severity = if in_notifications { Error } else { Warning };
         r.push_span(
             severity,

@@ -1,7 +1,7 @@
 //! The compiler pipeline: text → located tree → JSON + positions → diagnostics →
 //! typed model → channel table (IR).
 //!
-//! Every stage reports into one [`Report`], so a file with several mistakes gets all
+//! Every stage reports into one `Report`, so a file with several mistakes gets all
 //! of them at once; the typed model and the IR are only produced when there is no error.
 
 use std::path::Path;

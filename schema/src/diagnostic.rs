@@ -56,6 +56,16 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// `file:line:col: message (help: …)` on one line, without the severity (for log
+    /// lines that carry their own level).
+    pub fn one_line(&self) -> String {
+        let mut s = format!("{}:{}:{}: {}", self.file, self.line, self.column, self.message);
+        if let Some(help) = &self.help {
+            s.push_str(&format!(" (help: {help})"));
+        }
+        s
+    }
 }
 
 impl fmt::Display for Diagnostic {

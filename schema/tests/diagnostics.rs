@@ -747,8 +747,13 @@ fn plain_text_authorization_header() {
 #[test]
 fn plain_text_plugin_secrets() {
     let text = "notifications:\n  - type: plugin\n    module: my.plugin\n    password: hunter2\n    api_key: 123456789\n    channel: general\n";
-    let c = clean(text, &["plain-text-secret"]);
-    let found: Vec<_> = c.diagnostics.iter().map(|d| (d.line, d.column, d.message.as_str())).collect();
+    let c = clean(text, &["plain-text-secret", "unknown-plugin"]);
+    let found: Vec<_> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "plain-text-secret")
+        .map(|d| (d.line, d.column, d.message.as_str()))
+        .collect();
     assert_eq!(
         found,
         [
@@ -1119,4 +1124,37 @@ fn empty_and_blank_required_plugin_keys() {
             ),
         ]
     );
+}
+
+#[test]
+fn plugins_the_runtime_cannot_load() {
+    let text = "notifications:\n  - type: plugin\n    module: acme.hooks\n  - type: plugin\n    module: notifier.jsonl\n    func: notfy\n    path: out.jsonl\n";
+    let c = run(text);
+    let found: Vec<_> = c.diagnostics.iter().map(|d| (d.code, d.severity, d.line, d.column)).collect();
+    assert_eq!(
+        found,
+        [
+            ("unknown-plugin", Severity::Warning, 3, column_of(text, 3, "acme.hooks")),
+            ("unknown-func", Severity::Error, 6, column_of(text, 6, "notfy")),
+        ]
+    );
+    assert_eq!(c.diagnostics[1].help.as_deref(), Some("its function is `notify`; remove `func` to use it"));
+}
+
+#[test]
+fn signing_secrets_must_be_standard_webhooks_secrets() {
+    let good = "notifications:\n  - type: http\n    url: https://x.example/h\n    signing_secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n";
+    let c = run(good);
+    assert!(c.diagnostics.iter().all(|d| d.code == "plain-text-secret"), "{:?}", c.diagnostics);
+    let bad = "notifications:\n  - type: http\n    url: https://x.example/h\n    signing_secret: not!!base64\n";
+    let c = run(bad);
+    assert!(c.diagnostics.iter().any(|d| d.code == "invalid-signing-secret" && d.line == 4), "{:?}", c.diagnostics);
+}
+
+#[test]
+fn a_second_notifications_key_is_an_error() {
+    let text = "notifications:\n  - type: http\n    url: https://a.example\nnotifications: []\n";
+    let c = run(text);
+    let d = c.diagnostics.iter().find(|d| d.code == "duplicate-key").expect("duplicate reported");
+    assert_eq!((d.severity, d.line), (Severity::Error, 4));
 }

@@ -36,7 +36,7 @@ impl Channels {
         }
         let loaded = notifier::load_channels(settings, &PluginRegistry::new())?;
         for w in &loaded.warnings {
-            tracing::warn!(target: "chaostoolkit", "{w}");
+            tracing::warn!(target: "chaostoolkit", "{}", w.one_line());
         }
         Ok(Channels::Loaded(delivery.apply(Notifier::builder(loaded.channels)).build()))
     }

@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::fs::OpenOptions;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use tracing::{Event, Level, Subscriber};
@@ -55,12 +55,18 @@ where
     }
 }
 
-/// Installs the logger. A log file that cannot be opened is reported on stderr and the
-/// command goes on without it.
-pub fn init(log_file: Option<&Path>, verbose: bool) {
+/// Installs the logger and returns the log file actually in use. A log file that cannot
+/// be opened is reported on stderr and the command goes on without it.
+///
+/// The console shows only the notifier's own warnings (target `chaostoolkit`): the
+/// runner reports on stdout already, so its log lines would say everything twice.
+/// `--verbose` shows everything of ours at DEBUG.
+pub fn init(log_file: Option<&Path>, verbose: bool) -> Option<PathBuf> {
+    let mut opened = None;
     let file_layer = log_file.and_then(|path| {
         match OpenOptions::new().create(true).append(true).open(path) {
-            Ok(file) => Some(
+            Ok(file) => Some({
+                opened = Some(path.to_owned());
                 tracing_subscriber::fmt::layer()
                     .with_ansi(false)
                     .event_format(LogLine)
@@ -71,18 +77,22 @@ pub fn init(log_file: Option<&Path>, verbose: bool) {
                             .with_default(LevelFilter::WARN)
                             .with_target("chaostoolkit", LevelFilter::DEBUG)
                             .with_target("notifier", LevelFilter::DEBUG),
-                    ),
-            ),
+                    )
+            }),
             Err(e) => {
                 eprintln!("warning: cannot open log file {}: {e}", path.display());
                 None
             }
         }
     });
-    let console_level = Targets::new()
-        .with_default(LevelFilter::WARN)
-        .with_target("chaostoolkit", if verbose { LevelFilter::DEBUG } else { LevelFilter::WARN })
-        .with_target("notifier", if verbose { LevelFilter::DEBUG } else { LevelFilter::WARN });
+    let console_level = if verbose {
+        Targets::new()
+            .with_default(LevelFilter::WARN)
+            .with_target("chaostoolkit", LevelFilter::DEBUG)
+            .with_target("notifier", LevelFilter::DEBUG)
+    } else {
+        Targets::new().with_default(LevelFilter::OFF).with_target("chaostoolkit", LevelFilter::WARN)
+    };
     let console = tracing_subscriber::fmt::layer()
         .with_ansi(false)
         .event_format(ConsoleLine)
@@ -90,4 +100,5 @@ pub fn init(log_file: Option<&Path>, verbose: bool) {
         .with_filter(console_level);
     let subscriber = Registry::default().with(file_layer).with(console);
     let _ = tracing::subscriber::set_global_default(subscriber);
+    opened
 }

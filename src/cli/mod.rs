@@ -68,7 +68,6 @@ pub enum Command {
     /// --deny-warnings), 1 when a file has errors, 2 when a file cannot be read or is
     /// not YAML at all (missing, a directory, larger than 8 MiB, not UTF-8 text, a YAML
     /// syntax error, an alias bomb, nesting deeper than 128 levels).
-    #[command(long_about = None)]
     Check(CheckArgs),
     /// Print the JSON Schema of the settings file (draft 2020-12).
     Schema,
@@ -81,7 +80,8 @@ pub enum Command {
     #[command(after_help = "\
 Examples:
   notifier send run-failed --payload '{\"title\": \"my experiment\"}' --error 'probe failed'
-  notifier send validate-failed --payload @experiment.json --error 'title is required' --error-kind InvalidExperiment
+  notifier send validate-failed --payload @exp.json \\
+      --error 'experiment requires a description' --error-kind InvalidExperiment
   notifier --settings ci/settings.yaml send run-started --dry-run")]
     Send(SendArgs),
     /// Run a Chaos Toolkit experiment (JSON or YAML), sending the flow events.
