@@ -16,7 +16,10 @@ fn program(data: &[u8]) -> Value {
         v = match b {
             b'[' => Value::Array(vec![v]),
             b'{' => Value::Object(Map::from_iter([(format!("k{i}"), v)])),
-            b'"' => Value::Array(vec![v, Value::String(String::from_utf8_lossy(data).into_owned())]),
+            b'"' => {
+                let text = &data[i + 1..data.len().min(i + 17)];
+                Value::Array(vec![v, Value::String(String::from_utf8_lossy(text).into_owned())])
+            }
             other => Value::Array(vec![v, Value::from(f64::from(*other) / 3.0)]),
         };
     }
