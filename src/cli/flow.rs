@@ -56,8 +56,12 @@ fn finish(cli: CliNotifier<'_>, delivery: &DeliveryArgs, log_file: Option<&PathB
             }
             outcome.outcome = Outcome::Failed {
                 kind: FailureKind::Abandoned,
-                reason: "still queued when the flush cap passed".into(),
+                reason: format!(
+                    "not delivered within --flush-cap {} s (still queued or in flight)",
+                    delivery.flush_cap
+                ),
             };
+            outcome.elapsed = Duration::from_secs_f64(delivery.flush_cap);
             summary.add(event, [outcome]);
         }
     }

@@ -74,8 +74,12 @@ pub fn run(args: &SendArgs, settings: &Path, explicit: bool, log_file: Option<&P
         for o in outcomes.iter_mut().filter(|o| matches!(o.outcome, Outcome::Queued)) {
             o.outcome = Outcome::Failed {
                 kind: notifier::FailureKind::Abandoned,
-                reason: "still queued when the flush cap passed".into(),
+                reason: format!(
+                    "not delivered within --flush-cap {} s (still queued or in flight)",
+                    args.delivery.flush_cap
+                ),
             };
+            o.elapsed = Duration::from_secs_f64(args.delivery.flush_cap);
         }
     }
     // Not locked while delivering: a plugin may write to stdout (`notifier.jsonl` with `-`).
