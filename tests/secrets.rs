@@ -274,7 +274,7 @@ fn build_example(token: &str, url: &str) -> PathBuf {
     // (an artifact with this fingerprint can only come from this test, with these
     // variables). Same target directory as the test run: only the example is built.
     let out = Command::new(env!("CARGO"))
-        .args(["rustc", "-p", "notifier", "--example", "compiled_in", "--message-format=json", "--quiet"])
+        .args(["rustc", "--locked", "-p", "notifier", "--example", "compiled_in", "--message-format=json", "--quiet"])
         .args(["--", "--cfg", "notifier_secret_scan", "--check-cfg", "cfg(notifier_secret_scan)"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("WEBHOOK_TOKEN", token)
