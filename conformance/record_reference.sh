@@ -22,40 +22,9 @@ root="$(cd "$here/.." && pwd)"
 venv="$root/target/conformance-venv"
 lib_version="1.45.1"
 
-find_python() {
-    if [[ -n "${PYTHON:-}" ]]; then
-        echo "$PYTHON"
-        return
-    fi
-    local preferred=/root/.pyenv/versions/3.12.1/bin/python3
-    if [[ -x "$preferred" ]]; then
-        echo "$preferred"
-        return
-    fi
-    local candidate
-    for candidate in /root/.pyenv/versions/3.1[2-9]*/bin/python3; do
-        if [[ -x "$candidate" ]]; then
-            echo "$candidate"
-            return
-        fi
-    done
-    echo "record_reference.sh: no Python >= 3.12 found under /root/.pyenv/versions (set PYTHON=…)" >&2
-    exit 2
-}
-
-if ! "$venv/bin/python" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then
-    python="$(find_python)"
-    echo "creating $venv with $python" >&2
-    rm -rf "$venv"
-    mkdir -p "$(dirname "$venv")"
-    "$python" -m venv "$venv"
-fi
-
-installed="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("chaostoolkit-lib"))' 2>/dev/null || true)"
-if [[ "$installed" != "$lib_version" ]]; then
-    echo "installing chaostoolkit-lib==$lib_version into $venv" >&2
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "chaostoolkit-lib==$lib_version"
-fi
+# shellcheck source=conformance/venv.sh
+source "$here/venv.sh"
+ensure_venv "$venv" "chaostoolkit-lib==$lib_version"
 
 exec "$venv/bin/python" "$here/record_reference.py" \
     --cases "$here/cases.json" --out "$here/golden"

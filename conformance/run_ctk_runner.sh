@@ -25,45 +25,8 @@ ctk_version="1.21.4"
 lib_version="1.45.1"
 jsonpath_version="0.4.5"
 
-find_python() {
-    if [[ -n "${PYTHON:-}" ]]; then
-        echo "$PYTHON"
-        return
-    fi
-    local preferred=/root/.pyenv/versions/3.12.1/bin/python3
-    if [[ -x "$preferred" ]]; then
-        echo "$preferred"
-        return
-    fi
-    local candidate
-    for candidate in /root/.pyenv/versions/3.1[2-9]*/bin/python3; do
-        if [[ -x "$candidate" ]]; then
-            echo "$candidate"
-            return
-        fi
-    done
-    echo "run_ctk_runner.sh: no Python >= 3.12 found under /root/.pyenv/versions (set PYTHON=…)" >&2
-    exit 2
-}
-
-if ! "$venv/bin/python" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then
-    python="$(find_python)"
-    echo "creating $venv with $python" >&2
-    rm -rf "$venv"
-    mkdir -p "$(dirname "$venv")"
-    "$python" -m venv "$venv"
-fi
-
-version_of() {
-    "$venv/bin/python" -c "import importlib.metadata as m; print(m.version('$1'))" 2>/dev/null || true
-}
-
-if [[ "$(version_of chaostoolkit)" != "$ctk_version" \
-   || "$(version_of chaostoolkit-lib)" != "$lib_version" \
-   || "$(version_of jsonpath2)" != "$jsonpath_version" ]]; then
-    echo "installing chaostoolkit==$ctk_version chaostoolkit-lib==$lib_version jsonpath2==$jsonpath_version into $venv" >&2
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "chaostoolkit==$ctk_version" "chaostoolkit-lib==$lib_version" "jsonpath2==$jsonpath_version"
-fi
+# shellcheck source=conformance/venv.sh
+source "$here/venv.sh"
+ensure_venv "$venv" "chaostoolkit==$ctk_version" "chaostoolkit-lib==$lib_version" "jsonpath2==$jsonpath_version"
 
 exec "$venv/bin/python" "$here/record_runner.py" "$@"

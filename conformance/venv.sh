@@ -1,0 +1,51 @@
+# Shared by the recording scripts (source it): a venv with CPython >= 3.12 and pinned
+# packages, created once under target/ and reused while it still has those versions.
+#
+#   source conformance/venv.sh
+#   ensure_venv target/some-venv chaostoolkit-lib==1.45.1 …
+#
+# PYTHON=/path/to/python3.12 overrides the interpreter; otherwise pyenv's 3.12.1, then any
+# pyenv 3.12+ is used. PyPI is needed only when something must be installed.
+
+# Prints the interpreter to create venvs with, or fails with a message.
+find_python312() {
+    if [[ -n "${PYTHON:-}" ]]; then
+        echo "$PYTHON"
+        return
+    fi
+    local candidate
+    for candidate in /root/.pyenv/versions/3.12.1/bin/python3 /root/.pyenv/versions/3.1[2-9]*/bin/python3; do
+        if [[ -x "$candidate" ]]; then
+            echo "$candidate"
+            return
+        fi
+    done
+    echo "$(basename "$0"): no Python >= 3.12 found under /root/.pyenv/versions (set PYTHON=…)" >&2
+    return 2
+}
+
+# ensure_venv DIR PACKAGE==VERSION… : (re)creates DIR if it is missing or not 3.12+, then
+# installs the pins unless every one of them is already installed at that version.
+ensure_venv() {
+    local venv="$1"
+    shift
+    if ! "$venv/bin/python" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then
+        local python
+        python="$(find_python312)"
+        echo "creating $venv with $python" >&2
+        rm -rf "$venv"
+        mkdir -p "$(dirname "$venv")"
+        "$python" -m venv "$venv"
+    fi
+    local pin name version installed missing=()
+    for pin in "$@"; do
+        name="${pin%%==*}"
+        version="${pin#*==}"
+        installed="$("$venv/bin/python" -c "import importlib.metadata as m; print(m.version('$name'))" 2>/dev/null || true)"
+        [[ "$installed" == "$version" ]] || missing+=("$pin")
+    done
+    if ((${#missing[@]})); then
+        echo "installing ${missing[*]} into $venv" >&2
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+    fi
+}
