@@ -33,7 +33,6 @@ import pathlib
 import platform
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from chaoslib.notification import (
     DiscoverFlowEvent,
@@ -43,52 +42,9 @@ from chaoslib.notification import (
     notify,
 )
 
+from sink import Sink
+
 PORT_PLACEHOLDER = "PORT"
-
-
-class Sink(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), SinkHandler)
-        self.lock = threading.Lock()
-        self.requests: list[dict] = []
-
-    def take(self) -> list[dict]:
-        with self.lock:
-            taken, self.requests = self.requests, []
-        return taken
-
-
-class SinkHandler(BaseHTTPRequestHandler):
-    server: Sink
-
-    def _record(self) -> None:
-        headers = [[k, v] for k, v in self.headers.items()]
-        length = self.headers.get("Content-Length")
-        if self.headers.get("Transfer-Encoding"):
-            raise RuntimeError("the sink does not expect chunked bodies")
-        raw = self.rfile.read(int(length)) if length is not None else None
-        entry = {
-            "method": self.command,
-            "path": self.path,
-            "headers": headers,
-            "body": None if raw is None else raw.decode("utf-8"),
-        }
-        with self.server.lock:
-            self.server.requests.append(entry)
-        reply = b'{"ok": true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    do_GET = _record
-    do_POST = _record
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
 
 
 def flow_events() -> dict[str, object]:

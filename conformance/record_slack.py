@@ -46,10 +46,11 @@ import sys
 import threading
 import unicodedata
 import warnings
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import chaosslack.notification as slack_notification
 from slack import WebClient
+
+from sink import Sink
 
 PORT_PLACEHOLDER = "PORT"
 
@@ -98,48 +99,6 @@ REPR_SAMPLES = [
     {"it's": "key with quote", "": "empty key"},
     [[], [[]], {"a": [{}]}],
 ]
-
-
-class Sink(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), SinkHandler)
-        self.lock = threading.Lock()
-        self.requests: list[dict] = []
-
-    def take(self) -> list[dict]:
-        with self.lock:
-            taken, self.requests = self.requests, []
-        return taken
-
-
-class SinkHandler(BaseHTTPRequestHandler):
-    server: Sink
-
-    def do_POST(self) -> None:  # noqa: N802
-        headers = [[k, v] for k, v in self.headers.items()]
-        length = self.headers.get("Content-Length")
-        if self.headers.get("Transfer-Encoding"):
-            raise RuntimeError("the sink does not expect chunked bodies")
-        raw = self.rfile.read(int(length)) if length is not None else None
-        entry = {
-            "method": self.command,
-            "path": self.path,
-            "headers": headers,
-            "body": None if raw is None else raw.decode("utf-8"),
-        }
-        with self.server.lock:
-            self.server.requests.append(entry)
-        reply = b'{"ok": true, "channel": "C0000000000", "ts": "1795561658.000100"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
 
 
 class Captured(logging.Handler):
@@ -264,7 +223,10 @@ def main() -> int:
         logger.addHandler(captured)
         logger.setLevel(logging.DEBUG)
 
-    sink = Sink()
+    sink = Sink(
+        reply=b'{"ok": true, "channel": "C0000000000", "ts": "1795561658.000100"}',
+        content_type="application/json; charset=utf-8",
+    )
     port = sink.server_address[1]
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     base_url = f"http://127.0.0.1:{port}/slack/"
