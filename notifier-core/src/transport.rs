@@ -8,7 +8,8 @@
 //! * connections are kept alive and reused (one client pool per notifier);
 //! * a POST is never turned into a body-less GET by a redirect: only 307/308 (which keep
 //!   the method and body) are followed; a 301/302/303 answer is reported as a failure
-//!   that names the new location. GET channels follow redirects like the reference;
+//!   that names the new location. GET channels follow redirects like the reference. No
+//!   redirect to another origin is followed (other headers may be credentials too);
 //! * retries (opt-in per channel) for connection errors, 408, 429 and 5xx (not 501),
 //!   with exponential backoff, full jitter and `Retry-After`, all within the budget;
 //! * at most 64 KiB of a response body is ever read.
@@ -267,17 +268,21 @@ impl Clients {
         self.slots[slot]
             .get_or_init(|| {
                 crate::engine::init();
-                let redirects = if follow_all {
-                    reqwest::redirect::Policy::limited(10)
-                } else {
-                    // 307/308 keep the method and the body; anything else would turn the
-                    // notification into a GET without the event.
-                    reqwest::redirect::Policy::custom(|attempt| {
-                        let keeps_body =
-                            matches!(attempt.status(), StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT);
-                        if keeps_body && attempt.previous().len() < 10 { attempt.follow() } else { attempt.stop() }
-                    })
-                };
+                // Redirects stay on the same origin: reqwest strips only Authorization and
+                // Cookie when leaving it, and a channel's other headers may be credentials
+                // too (`X-Api-Key`). POST channels also follow only 307/308, which keep the
+                // method and the body; anything else would turn the notification into a GET
+                // without the event.
+                let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+                    let keeps_body =
+                        matches!(attempt.status(), StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT);
+                    let same_origin = attempt.previous().first().is_none_or(|first| same_origin(first, attempt.url()));
+                    if (follow_all || keeps_body) && same_origin && attempt.previous().len() < 10 {
+                        attempt.follow()
+                    } else {
+                        attempt.stop()
+                    }
+                });
                 Client::builder()
                     .connect_timeout(CONNECT_TIMEOUT)
                     .pool_idle_timeout(Duration::from_secs(60))
@@ -289,6 +294,11 @@ impl Clients {
             .as_ref()
             .map_err(Clone::clone)
     }
+}
+
+/// Whether two URLs have the same scheme, host and port.
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// The result of one channel delivery.
@@ -404,17 +414,21 @@ async fn attempt(
         return Ok(status.as_u16());
     }
     if status.is_redirection() {
-        let location = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(|l| target.printable_url(l))
-            .unwrap_or_else(|| "nowhere".into());
+        let raw_location = response.headers().get(LOCATION).and_then(|v| v.to_str().ok());
+        let location = raw_location.map(|l| target.printable_url(l)).unwrap_or_else(|| "nowhere".into());
+        let other_origin = raw_location
+            .and_then(|l| response.url().join(l).ok())
+            .is_some_and(|next| !same_origin(response.url(), &next));
+        let why = if other_origin {
+            "it leads to another host, and the channel's headers may hold credentials"
+        } else {
+            "it would turn the POST into a GET without the event"
+        };
         return Err(AttemptError {
             kind: FailureKind::Redirect,
             message: format!(
-                "notification sent to {} was redirected ({}) to {location}; not followed because it would \
-                 turn the POST into a GET without the event: point the channel at the new location",
+                "notification sent to {} was redirected ({}) to {location}; not followed because {why}: \
+                 point the channel at the new location",
                 target.configured_url,
                 status.as_u16()
             ),

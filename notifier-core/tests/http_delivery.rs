@@ -281,3 +281,31 @@ fn secrets_come_from_the_environment_and_never_show() {
     }
     assert!(described.contains("authorization: ***"), "{described}");
 }
+
+#[test]
+fn redirects_never_leave_the_origin() {
+    let other = Sink::start();
+    let target = other.url("/elsewhere");
+    let sink = Sink::with(move |r, _| match r.path.as_str() {
+        "/post-307" | "/get-302" => {
+            Reply::status(if r.method == "GET" { 302 } else { 307 }).header("Location", &target)
+        }
+        "/get-same" => Reply::status(302).header("Location", "/landed"),
+        _ => Reply::ok(),
+    });
+    let n = Notifier::builder(vec![
+        http(&sink.url("/post-307")).header("X-Api-Key", "k3y-value"),
+        http(&sink.url("/get-302")).get().header("X-Api-Key", "k3y-value"),
+        http(&sink.url("/get-same")).get(),
+    ])
+    .build();
+    let report = n.notify(Event::RunStarted, json!({}), None);
+    for c in &report.channels[..2] {
+        let (kind, reason) = failure(&c.outcome);
+        assert_eq!(kind, FailureKind::Redirect, "{reason}");
+        assert!(reason.contains("leads to another host"), "{reason}");
+    }
+    assert!(matches!(report.channels[2].outcome, Outcome::Delivered { .. }), "same-origin GET redirects are followed");
+    assert!(other.requests().is_empty(), "nothing reached the other host: {:?}", other.requests());
+    assert!(sink.requests().iter().any(|r| r.path == "/landed"));
+}

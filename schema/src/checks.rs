@@ -257,7 +257,7 @@ fn is_standard_webhooks_secret(s: &str) -> bool {
     let data = body.trim_end_matches('=');
     let padding = body.len() - data.len();
     !data.is_empty()
-        && body.len() % 4 == 0
+        && body.len().is_multiple_of(4)
         && padding <= 2
         && data.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
