@@ -25,15 +25,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 venv="$root/target/conformance-venv-sw"
 sw_version="1.1.0"
-python="${PYTHON:-/root/.pyenv/versions/3.12.1/bin/python3}"
-
-if ! "$venv/bin/python" -c 'import sys' 2>/dev/null; then
-    rm -rf "$venv"
-    "$python" -m venv "$venv"
-fi
-if [[ "$("$venv/bin/python" -c 'from importlib.metadata import version; print(version("standardwebhooks"))' 2>/dev/null)" != "$sw_version" ]]; then
-    "$venv/bin/pip" install --quiet "standardwebhooks==$sw_version"
-fi
+# shellcheck source=conformance/venv.sh
+source "$here/venv.sh"
+ensure_venv "$venv" "standardwebhooks==$sw_version"
 
 cd "$root"
 cargo test -q -p notifier-core --test signing -- --ignored --exact record_signed_requests
