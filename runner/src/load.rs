@@ -78,7 +78,8 @@ pub fn parse_experiment(path: &Path, text: &str, format: Format) -> Result<Value
         Format::Json => serde_json::from_str(text).map_err(|e| LoadError::Json {
             path: path.to_path_buf(),
             line: e.line(),
-            column: e.column(),
+            // serde_json says column 0 for an error right after a newline (e.g. at the end).
+            column: e.column().max(1),
             message: strip_json_location(&e.to_string()),
         }),
         Format::Yaml => {
