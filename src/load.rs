@@ -39,6 +39,15 @@ pub struct LoadedSettings {
     pub warnings: Vec<Diagnostic>,
 }
 
+impl LoadedSettings {
+    /// Logs each warning once, as a WARN line on the `chaostoolkit` target.
+    pub fn log_warnings(&self) {
+        for w in &self.warnings {
+            tracing::warn!(target: "chaostoolkit", "{}", w.one_line());
+        }
+    }
+}
+
 /// Compiles a settings file into run-time channel definitions, with `registry` mapping
 /// plugin modules to Rust functions. A missing file is an error here (see
 /// [`FromSettings::from_settings_file`] for the lenient version).
@@ -84,9 +93,7 @@ impl FromSettings for Notifier {
         let path = path.as_ref();
         let channels = match load_channels(path, registry) {
             Ok(loaded) => {
-                for w in &loaded.warnings {
-                    tracing::warn!(target: "chaostoolkit", "{}", w.one_line());
-                }
+                loaded.log_warnings();
                 loaded.channels
             }
             Err(LoadError::Read(ReadError::Io { source, .. })) if source.kind() == std::io::ErrorKind::NotFound => {

@@ -1,8 +1,12 @@
 //! Which channels a command notifies: the settings file, or the embedded default.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::time::Duration;
 
-use notifier::{DeliveryReport, Envelope, LoadError, Notifier, PluginRegistry};
+use notifier::{
+    ChannelOutcome, DeliveryReport, Envelope, Event, FailureKind, LoadError, Notifier, Outcome, PluginRegistry,
+};
 
 use super::DeliveryArgs;
 
@@ -35,9 +39,7 @@ impl Channels {
             return Ok(Channels::Embedded(embedded::Notifications::with(|b| delivery.apply(b))));
         }
         let loaded = notifier::load_channels(settings, &PluginRegistry::new())?;
-        for w in &loaded.warnings {
-            tracing::warn!(target: "chaostoolkit", "{}", w.one_line());
-        }
+        loaded.log_warnings();
         Ok(Channels::Loaded(delivery.apply(Notifier::builder(loaded.channels)).build()))
     }
 
@@ -55,6 +57,37 @@ impl Channels {
             Channels::Loaded(n) => n.notify_envelope(envelope),
             Channels::Embedded(e) => e.notify_envelope(envelope),
         }
+    }
+
+    /// Background mode, at the end of a command: waits up to `flush_cap` (once: dropping
+    /// the notifier afterwards does not wait again) and returns what became of every
+    /// `queued` outcome: its delivery report, or a failure when the cap cut it off.
+    pub fn settle(&self, queued: Vec<(Event, ChannelOutcome)>, flush_cap: Duration) -> Vec<(Event, ChannelOutcome)> {
+        let flushed = self.notifier().shutdown(flush_cap);
+        let mut completed: HashMap<usize, usize> = HashMap::new();
+        for (_, outcome) in &flushed.completed {
+            *completed.entry(outcome.channel).or_default() += 1;
+        }
+        let mut settled = flushed.completed;
+        // Each channel delivers in order: its first completions are its first queued
+        // events, and the rest were cut off by the cap.
+        for (event, mut outcome) in queued {
+            let done = completed.entry(outcome.channel).or_default();
+            if *done > 0 {
+                *done -= 1;
+                continue;
+            }
+            outcome.outcome = Outcome::Failed {
+                kind: FailureKind::Abandoned,
+                reason: format!(
+                    "not delivered within --flush-cap {} s (still queued or in flight)",
+                    flush_cap.as_secs_f64()
+                ),
+            };
+            outcome.elapsed = flush_cap;
+            settled.push((event, outcome));
+        }
+        settled
     }
 
     /// Where the channels come from, for messages.

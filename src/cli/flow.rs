@@ -2,13 +2,11 @@
 //! its flow events through the dispatcher.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use notifier::{ChannelOutcome, Envelope, Event, FailureKind, Notifier, Outcome};
-use notifier_runner::FlowNotifier;
+use notifier::{ChannelOutcome, Envelope, Event, Notifier, Outcome};
+use notifier_runner::{FlowNotifier, RunnerError};
 use serde_json::Value;
 
 use super::channels::Channels;
@@ -38,30 +36,7 @@ impl FlowNotifier for CliNotifier<'_> {
 fn finish(cli: CliNotifier<'_>, delivery: &DeliveryArgs, log_file: Option<&PathBuf>) {
     let mut summary = cli.summary.into_inner();
     if delivery.background {
-        // Bounded by the cap alone: dropping the notifier afterwards does not wait again.
-        // What is left is logged as a warning (on stderr too) by `shutdown`.
-        let flushed = cli.channels.notifier().shutdown(Duration::from_secs_f64(delivery.flush_cap));
-        let mut completed: HashMap<usize, usize> = HashMap::new();
-        for (event, outcome) in flushed.completed {
-            *completed.entry(outcome.channel).or_default() += 1;
-            summary.add(event, [outcome]);
-        }
-        // Each channel delivers in order: its first completions are its first queued
-        // events, and the rest were abandoned at the cap.
-        for (event, mut outcome) in cli.queued.into_inner() {
-            let done = completed.entry(outcome.channel).or_default();
-            if *done > 0 {
-                *done -= 1;
-                continue;
-            }
-            outcome.outcome = Outcome::Failed {
-                kind: FailureKind::Abandoned,
-                reason: format!(
-                    "not delivered within --flush-cap {} s (still queued or in flight)",
-                    delivery.flush_cap
-                ),
-            };
-            outcome.elapsed = Duration::from_secs_f64(delivery.flush_cap);
+        for (event, outcome) in cli.channels.settle(cli.queued.into_inner(), delivery.flush_cap()) {
             summary.add(event, [outcome]);
         }
     }
@@ -76,14 +51,21 @@ fn load(settings: &Path, explicit: bool, delivery: &DeliveryArgs) -> Channels {
     })
 }
 
-/// Runs `notifier run`; returns the exit code.
-pub fn run(cmd: &RunCmd, settings: &Path, explicit: bool, log_file: Option<&PathBuf>) -> u8 {
-    let channels = load(settings, explicit, &cmd.delivery);
+/// Runs a flow of the runner with the command's channels, prints the notification
+/// summary, and returns the exit code (1 when the flow could not start).
+fn drive(
+    delivery: &DeliveryArgs,
+    settings: &Path,
+    explicit: bool,
+    log_file: Option<&PathBuf>,
+    flow: impl FnOnce(&CliNotifier<'_>) -> Result<i32, RunnerError>,
+) -> u8 {
+    let channels = load(settings, explicit, delivery);
     let cli = CliNotifier { channels: &channels, summary: RefCell::default(), queued: RefCell::default() };
-    let result = notifier_runner::cli::run(&cmd.run, &cli, &mut io::stdout());
-    finish(cli, &cmd.delivery, log_file);
+    let result = flow(&cli);
+    finish(cli, delivery, log_file);
     match result {
-        Ok(outcome) => u8::try_from(outcome.exit_code).unwrap_or(1),
+        Ok(code) => u8::try_from(code).unwrap_or(1),
         Err(e) => {
             eprintln!("error: {e}");
             1
@@ -91,17 +73,16 @@ pub fn run(cmd: &RunCmd, settings: &Path, explicit: bool, log_file: Option<&Path
     }
 }
 
+/// Runs `notifier run`; returns the exit code.
+pub fn run(cmd: &RunCmd, settings: &Path, explicit: bool, log_file: Option<&PathBuf>) -> u8 {
+    drive(&cmd.delivery, settings, explicit, log_file, |cli| {
+        notifier_runner::cli::run(&cmd.run, cli, &mut io::stdout()).map(|o| o.exit_code)
+    })
+}
+
 /// Runs `notifier validate`; returns the exit code.
 pub fn validate(cmd: &ValidateCmd, settings: &Path, explicit: bool, log_file: Option<&PathBuf>) -> u8 {
-    let channels = load(settings, explicit, &cmd.delivery);
-    let cli = CliNotifier { channels: &channels, summary: RefCell::default(), queued: RefCell::default() };
-    let result = notifier_runner::cli::validate(&cmd.validate, &cli, &mut io::stdout());
-    finish(cli, &cmd.delivery, log_file);
-    match result {
-        Ok(outcome) => u8::try_from(outcome.exit_code).unwrap_or(1),
-        Err(e) => {
-            eprintln!("error: {e}");
-            1
-        }
-    }
+    drive(&cmd.delivery, settings, explicit, log_file, |cli| {
+        notifier_runner::cli::validate(&cmd.validate, cli, &mut io::stdout()).map(|o| o.exit_code)
+    })
 }

@@ -145,7 +145,12 @@ impl DeliveryArgs {
         builder
             .background(self.background)
             .event_budget(std::time::Duration::from_secs_f64(self.event_budget))
-            .flush_cap(std::time::Duration::from_secs_f64(self.flush_cap))
+            .flush_cap(self.flush_cap())
+    }
+
+    /// `--flush-cap` as a duration.
+    pub fn flush_cap(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.flush_cap)
     }
 }
 

@@ -2,7 +2,6 @@
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use notifier::{Envelope, Event, LoadError, Outcome};
 
@@ -64,23 +63,12 @@ pub fn run(args: &SendArgs, settings: &Path, explicit: bool, log_file: Option<&P
     let mut summary = Summary::default();
     let mut outcomes = report.channels;
     if args.delivery.background {
-        // Bounded by the cap alone: dropping the notifier afterwards does not wait again.
-        let flushed = notifier.shutdown(Duration::from_secs_f64(args.delivery.flush_cap));
-        for (_, done) in flushed.completed {
-            if let Some(slot) = outcomes.iter_mut().find(|o| o.channel == done.channel) {
-                *slot = done;
-            }
-        }
-        for o in outcomes.iter_mut().filter(|o| matches!(o.outcome, Outcome::Queued)) {
-            o.outcome = Outcome::Failed {
-                kind: notifier::FailureKind::Abandoned,
-                reason: format!(
-                    "not delivered within --flush-cap {} s (still queued or in flight)",
-                    args.delivery.flush_cap
-                ),
-            };
-            o.elapsed = Duration::from_secs_f64(args.delivery.flush_cap);
-        }
+        let (queued, mut done): (Vec<_>, Vec<_>) =
+            outcomes.into_iter().partition(|o| matches!(o.outcome, Outcome::Queued));
+        let queued = queued.into_iter().map(|o| (event, o)).collect();
+        done.extend(channels.settle(queued, args.delivery.flush_cap()).into_iter().map(|(_, o)| o));
+        done.sort_by_key(|o| o.channel);
+        outcomes = done;
     }
     // Not locked while delivering: a plugin may write to stdout (`notifier.jsonl` with `-`).
     let mut out = io::stdout().lock();

@@ -1,8 +1,9 @@
 //! The one-line notification summary printed on stderr at the end of a command.
 
 use std::io::Write;
+use std::path::Path;
 
-use notifier::{ChannelOutcome, Event};
+use notifier::{ChannelOutcome, Event, Outcome};
 
 /// Collects channel outcomes over a command and prints the summary.
 #[derive(Debug, Default)]
@@ -21,31 +22,36 @@ impl Summary {
         self.outcomes.iter().filter(|(_, o)| o.is_failure()).count()
     }
 
+    /// Channel/event pairs the filters let through.
+    fn attempted(&self) -> usize {
+        self.outcomes.iter().filter(|(_, o)| !matches!(o.outcome, Outcome::Filtered)).count()
+    }
+
     /// `2 of 14 notifications failed: run-started → #1 http POST …: timed out; …`, or
     /// nothing when all went well. `log_file` is mentioned for the full reasons.
-    pub fn print(&self, err: &mut dyn Write, log_file: Option<&std::path::Path>) -> std::io::Result<()> {
-        let attempted = self.outcomes.iter().filter(|(_, o)| !matches!(o.outcome, notifier::Outcome::Filtered)).count();
+    pub fn print(&self, err: &mut dyn Write, log_file: Option<&Path>) -> std::io::Result<()> {
         let failed: Vec<String> = self
             .outcomes
             .iter()
-            .filter(|(_, o)| o.is_failure())
-            .map(|(e, o)| {
-                let kind = match &o.outcome {
-                    notifier::Outcome::Failed { kind, .. } => kind.describe(),
-                    _ => "",
-                };
-                format!("{e} → #{} {}: {kind}", o.channel + 1, o.label)
+            .filter_map(|(e, o)| match &o.outcome {
+                Outcome::Failed { kind, .. } => {
+                    Some(format!("{e} → #{} {}: {}", o.channel + 1, o.label, kind.describe()))
+                }
+                _ => None,
             })
             .collect();
         if failed.is_empty() {
             return Ok(());
         }
-        self.print_failures(err, attempted, &failed, log_file)
+        let shown = failed.iter().take(5).cloned().collect::<Vec<_>>().join("; ");
+        let more = if failed.len() > 5 { format!("; and {} more", failed.len() - 5) } else { String::new() };
+        let log = log_file.map(|p| format!(" (full reasons in {})", p.display())).unwrap_or_default();
+        writeln!(err, "{} of {} notifications failed: {shown}{more}{log}", failed.len(), self.attempted())
     }
 
     /// Like [`print`](Summary::print), and when nothing failed: `notifications: 4 of 4 delivered`.
-    pub fn print_always(&self, err: &mut dyn Write, log_file: Option<&std::path::Path>) -> std::io::Result<()> {
-        let attempted = self.outcomes.iter().filter(|(_, o)| !matches!(o.outcome, notifier::Outcome::Filtered)).count();
+    pub fn print_always(&self, err: &mut dyn Write, log_file: Option<&Path>) -> std::io::Result<()> {
+        let attempted = self.attempted();
         if self.failed() == 0 {
             if attempted > 0 {
                 writeln!(err, "notifications: {attempted} of {attempted} delivered")?;
@@ -53,18 +59,5 @@ impl Summary {
             return Ok(());
         }
         self.print(err, log_file)
-    }
-
-    fn print_failures(
-        &self,
-        err: &mut dyn Write,
-        attempted: usize,
-        failed: &[String],
-        log_file: Option<&std::path::Path>,
-    ) -> std::io::Result<()> {
-        let shown = failed.iter().take(5).cloned().collect::<Vec<_>>().join("; ");
-        let more = if failed.len() > 5 { format!("; and {} more", failed.len() - 5) } else { String::new() };
-        let log = log_file.map(|p| format!(" (full reasons in {})", p.display())).unwrap_or_default();
-        writeln!(err, "{} of {attempted} notifications failed: {shown}{more}{log}", failed.len())
     }
 }
