@@ -110,7 +110,8 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
         let retries = proc_macro2::Literal::u8_unsuffixed(c.retries);
         let (line, column) =
             (proc_macro2::Literal::u32_unsuffixed(c.line), proc_macro2::Literal::u32_unsuffixed(c.column));
-        let kind = match &c.kind {
+        // The channel's kind, and the plugin constant its dispatch arm calls directly.
+        let (kind, plugin) = match &c.kind {
             IrKind::Http { url, headers, verify_tls, forward_event_payload, signing_secret } => {
                 let url = template(url, &core, &cow);
                 let header_items = headers.iter().map(|(name, value)| {
@@ -134,7 +135,7 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                     }
                     None => quote!(::core::option::Option::None),
                 };
-                quote! {
+                let kind = quote! {
                     #core::ChannelKind::Http(#core::HttpDef {
                         url: #url,
                         headers: #headers_ref,
@@ -142,7 +143,8 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                         forward_event_payload: #forward_event_payload,
                         signing_secret: #secret,
                     })
-                }
+                };
+                (kind, None)
             }
             IrKind::Plugin { module, func, config } => {
                 let mapped = opts.plugins.iter().find(|(m, _)| m == module);
@@ -181,8 +183,6 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                     pub const #plugin: #core::PluginFn = __plugins::#pos::#func_ident;
                 });
                 let config_json = serde_json::Value::Object(config.clone()).to_string();
-                let arm_index = i;
-                arms.push((arm_index, Some(plugin.clone())));
                 let kind = quote! {
                     #core::ChannelKind::Plugin(#core::PluginDef {
                         module: #cow::Borrowed(#module),
@@ -191,22 +191,19 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                         call: #plugin,
                     })
                 };
-                defs.push(channel_def(
-                    &core,
-                    &cow,
-                    &events,
-                    file,
-                    line.clone(),
-                    column.clone(),
-                    timeout_ms.clone(),
-                    retries.clone(),
-                    kind,
-                ));
-                continue;
+                (kind, Some(plugin))
             }
         };
-        arms.push((i, None));
-        defs.push(channel_def(&core, &cow, &events, file, line, column, timeout_ms, retries, kind));
+        arms.push((i, plugin));
+        defs.push(quote! {
+            #core::ChannelDef {
+                events: #events,
+                origin: #core::Origin { file: #cow::Borrowed(#file), line: #line, column: #column },
+                timeout: ::core::time::Duration::from_millis(#timeout_ms),
+                retries: #retries,
+                kind: #kind,
+            }
+        });
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -314,29 +311,6 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
 /// user's code gets no follow-on errors (the `compile_error!`s say what is wrong).
 pub fn skeleton(opts: &CodegenOptions) -> TokenStream {
     generate(&ChannelTable { file: String::new(), channels: Vec::new() }, opts).unwrap_or_default()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn channel_def(
-    core: &TokenStream,
-    cow: &TokenStream,
-    events: &Ident,
-    file: &str,
-    line: proc_macro2::Literal,
-    column: proc_macro2::Literal,
-    timeout_ms: proc_macro2::Literal,
-    retries: proc_macro2::Literal,
-    kind: TokenStream,
-) -> TokenStream {
-    quote! {
-        #core::ChannelDef {
-            events: #events,
-            origin: #core::Origin { file: #cow::Borrowed(#file), line: #line, column: #column },
-            timeout: ::core::time::Duration::from_millis(#timeout_ms),
-            retries: #retries,
-            kind: #kind,
-        }
-    }
 }
 
 fn template(t: &Template, core: &TokenStream, cow: &TokenStream) -> TokenStream {
