@@ -693,11 +693,12 @@ fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
             _ => {}
         }
     }
-    if let Some(Value::String(module)) = entry.get("module")
-        && !module.is_empty()
-        && module.split('.').all(is_identifier)
-        && builtin(module).is_none()
-    {
+    // What the run-time loader can resolve: built-in plugins, their function, their keys.
+    let Some(Value::String(module)) = entry.get("module") else { return };
+    if !module.split('.').all(is_identifier) {
+        return;
+    }
+    let Some(b) = builtin(module) else {
         r.push(
             Warning,
             "unknown-plugin",
@@ -711,10 +712,9 @@ fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
                     .into(),
             ),
         );
-    }
-    if let Some(Value::String(module)) = entry.get("module")
-        && let Some(b) = builtin(module)
-        && let Some(Value::String(func)) = entry.get("func")
+        return;
+    };
+    if let Some(Value::String(func)) = entry.get("func")
         && func != b.func
         && is_identifier(func)
     {
@@ -727,32 +727,28 @@ fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
             Some(format!("its function is `{}`; remove `func` to use it", b.func)),
         );
     }
-    if let Some(Value::String(module)) = entry.get("module")
-        && let Some(b) = builtin(module)
-    {
-        for key in b.required {
-            match entry.get(*key) {
-                Some(Value::String(s)) if !s.trim().is_empty() => {}
-                None => r.push(
-                    Error,
-                    "missing-plugin-key",
-                    ptr,
-                    Anchor::Value,
-                    format!("`{module}` needs `{key}`"),
-                    Some(format!("add `{key}: …` to this channel")),
+    for key in b.required {
+        match entry.get(*key) {
+            Some(Value::String(s)) if !s.trim().is_empty() => {}
+            None => r.push(
+                Error,
+                "missing-plugin-key",
+                ptr,
+                Anchor::Value,
+                format!("`{module}` needs `{key}`"),
+                Some(format!("add `{key}: …` to this channel")),
+            ),
+            Some(other) => r.push(
+                Error,
+                "invalid-plugin-key",
+                &format!("{ptr}/{key}"),
+                Anchor::Value,
+                format!(
+                    "`{key}` of `{module}` must be a non-empty string, found {}",
+                    if is_sensitive_name(key) { describe_secret(other).to_owned() } else { describe(other) }
                 ),
-                Some(other) => r.push(
-                    Error,
-                    "invalid-plugin-key",
-                    &format!("{ptr}/{key}"),
-                    Anchor::Value,
-                    format!(
-                        "`{key}` of `{module}` must be a non-empty string, found {}",
-                        if is_sensitive_name(key) { describe_secret(other).to_owned() } else { describe(other) }
-                    ),
-                    None,
-                ),
-            }
+                None,
+            ),
         }
     }
 }
