@@ -169,7 +169,10 @@ struct Channel {
 
 enum Ready {
     Http(Arc<HttpTarget>),
-    Plugin { config: Arc<PluginConfig>, redactor: Redactor },
+    /// The configuration carries the channel's redactor (`PluginConfig::redact`).
+    Plugin {
+        config: Arc<PluginConfig>,
+    },
 }
 
 struct Job {
@@ -262,8 +265,9 @@ impl Channel {
             ChannelKind::Http(h) => {
                 HttpTarget::resolve(h, lookup).map(|t| Ready::Http(Arc::new(t))).map_err(|e| e.to_string())
             }
-            ChannelKind::Plugin(p) => resolve_plugin_config(&p.config_json, lookup)
-                .map(|(config, redactor)| Ready::Plugin { config: Arc::new(config), redactor }),
+            ChannelKind::Plugin(p) => {
+                resolve_plugin_config(&p.config_json, lookup).map(|config| Ready::Plugin { config: Arc::new(config) })
+            }
         };
         if let Err(reason) = &ready {
             tracing::warn!(
@@ -291,10 +295,7 @@ impl Channel {
 
 /// Parses a plugin's channel entry and resolves `${VAR}` in its string values (not in
 /// `type`, `module`, `func` and `events`).
-fn resolve_plugin_config(
-    json: &str,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<(PluginConfig, Redactor), String> {
+fn resolve_plugin_config(json: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<PluginConfig, String> {
     let entry: Map<String, Value> =
         serde_json::from_str(json).map_err(|e| format!("invalid plugin configuration: {e}"))?;
     let mut redactor = Redactor::default();
@@ -307,7 +308,7 @@ fn resolve_plugin_config(
         };
         resolved.insert(key, value);
     }
-    Ok((PluginConfig::with_redactor(resolved, redactor.clone()), redactor))
+    Ok(PluginConfig::with_redactor(resolved, redactor))
 }
 
 fn resolve_value(
@@ -420,9 +421,7 @@ impl Notifier {
                     match &c.ready {
                         Err(reason) => format!("{}: disabled: {reason}\n", c.label),
                         Ok(Ready::Http(t)) => t.describe_request(Some(&body)),
-                        Ok(Ready::Plugin { config, redactor }) => {
-                            redactor.redact(&format!("{} with {:?}\n", c.label, config))
-                        }
+                        Ok(Ready::Plugin { config }) => config.redact(&format!("{} with {:?}\n", c.label, config)),
                     }
                 };
                 (c.index, text)
@@ -705,27 +704,27 @@ async fn deliver_channel(
             };
             channel.outcome(outcome, result.attempts, started.elapsed())
         }
-        Ready::Plugin { config, redactor } => {
+        Ready::Plugin { config } => {
             let ChannelKind::Plugin(def) = &channel.def.kind else {
                 unreachable!("a plugin target comes from a plugin definition")
             };
             let call = call.unwrap_or(def.call);
             let name = format!("{}.{}", def.module, def.func);
-            let config = config.clone();
+            let task_config = config.clone();
             let event = event.clone();
             let budget = deadline.saturating_duration_since(Instant::now());
             let task = tokio::task::spawn_blocking(move || {
-                std::panic::catch_unwind(AssertUnwindSafe(|| call(&config, &event.env)))
+                std::panic::catch_unwind(AssertUnwindSafe(|| call(&task_config, &event.env)))
             });
             let outcome = match tokio::time::timeout(budget, task).await {
                 Ok(Ok(Ok(Ok(())))) => Outcome::Delivered { status: None },
                 Ok(Ok(Ok(Err(e)))) => Outcome::Failed {
                     kind: FailureKind::Plugin,
-                    reason: redactor.redact(&format!("failed calling notification plugin {name}: {e}")),
+                    reason: config.redact(&format!("failed calling notification plugin {name}: {e}")),
                 },
                 Ok(Ok(Err(panic))) => Outcome::Failed {
                     kind: FailureKind::PluginPanic,
-                    reason: redactor.redact(&format!(
+                    reason: config.redact(&format!(
                         "failed calling notification plugin {name}: it panicked: {}",
                         panic_message(&panic)
                     )),
