@@ -151,12 +151,6 @@ impl Formatter for PythonFormatter {
         self.write_f64(w, f64::from(value))
     }
 
-    /// Numbers kept as text (serde_json's `arbitrary_precision`) are written the way Python
-    /// re-encodes what `json.loads` made of them: see [`python_number_text`].
-    fn write_number_str<W: ?Sized + Write>(&mut self, w: &mut W, value: &str) -> io::Result<()> {
-        w.write_all(python_number_text(value).as_bytes())
-    }
-
     fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
         // serde_json has already escaped quotes, backslashes and C0 controls; what is
         // left to do is Python's ensure_ascii: DEL and everything non-ASCII.
@@ -196,9 +190,9 @@ impl Formatter for PythonFormatter {
 /// an exact integer of any size, where `-0` becomes `0`. A float that overflows to
 /// infinity becomes `null`, like every non-finite float here.
 ///
-/// Only reached when serde_json keeps numbers as text (its `arbitrary_precision`
-/// feature); without it, integers beyond 64 bits and `-0` are already floats by the time
-/// they get here.
+/// Used to render numbers the way Python prints them (the Slack plugin's `repr`). Without
+/// serde_json's `arbitrary_precision`, integers beyond 64 bits and `-0` are already floats
+/// by the time a `Number` is turned into text.
 pub fn python_number_text(text: &str) -> Cow<'_, str> {
     if text.contains(['.', 'e', 'E']) {
         match text.parse::<f64>() {
@@ -313,9 +307,7 @@ mod tests {
             ("1e400", "null"),
         ];
         for (text, want) in cases {
-            let mut out = Vec::new();
-            PythonFormatter.write_number_str(&mut out, text).unwrap();
-            assert_eq!(String::from_utf8(out).unwrap(), want, "{text}");
+            assert_eq!(python_number_text(text), want, "{text}");
         }
     }
 
