@@ -29,7 +29,7 @@
 mod load;
 
 pub use load::{FromSettings, LoadError, LoadedSettings, load_channels};
-pub use notifier_core::channel::{ChannelDef, ChannelKind, HttpDef, Origin, PluginDef};
+pub use notifier_core::channel::{ChannelDef, ChannelKind, HttpDef, Origin, PluginDef, SkippedDef};
 pub use notifier_core::dispatch::{Dispatch, Mode, Notifier, NotifierBuilder};
 pub use notifier_core::envelope::{Envelope, error_value, exception, exception_text};
 pub use notifier_core::event::{Event, EventSet, Phase, UnknownEvent};

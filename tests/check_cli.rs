@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -145,11 +145,18 @@ fn json_output_parses_and_carries_the_same_positions() {
     let o = notifier(dir.path(), &["check", "--format", "json", "settings.yaml"]);
     assert_exit(&o, 1);
     let items = json(&o);
-    let keys: BTreeSet<&str> = ["file", "line", "column", "pointer", "severity", "code", "message", "help"].into();
+    let keys: BTreeSet<&str> =
+        ["file", "line", "column", "pointer", "severity", "code", "message", "help", "run_time"].into();
     for item in &items {
         let object = item.as_object().expect("each diagnostic is an object");
         assert_eq!(object.keys().map(String::as_str).collect::<BTreeSet<_>>(), keys, "{item}");
         assert!(item["help"].is_string() || item["help"].is_null(), "{item}");
+        // Each problem says what it does at run time: errors skip their channel alone.
+        let expected = match (item["severity"].as_str(), item["pointer"].as_str().unwrap().split('/').nth(2)) {
+            (Some("error"), Some(i)) => json!({"effect": "channel-skipped", "channel": i.parse::<u64>().unwrap() + 1}),
+            _ => json!({"effect": "none"}),
+        };
+        assert_eq!(item["run_time"], expected, "{item}");
     }
     let positions: Vec<String> =
         items.iter().map(|d| format!("{}:{}:{}", d["file"].as_str().unwrap(), d["line"], d["column"])).collect();

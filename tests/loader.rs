@@ -16,10 +16,32 @@ fn missing_empty_and_invalid_files_mean_no_channels() {
     assert!(Notifier::from_settings_file(write(&dir, "empty.yaml", "")).is_empty());
     assert!(Notifier::from_settings_file(write(&dir, "comments.yaml", "# nothing\n")).is_empty());
     assert!(Notifier::from_settings_file(write(&dir, "null.yaml", "notifications: null\n")).is_empty());
-    let broken = write(&dir, "broken.yaml", "notifications:\n  - type: http\n    events: run-failed\n");
-    assert!(Notifier::from_settings_file(&broken).is_empty());
+    let not_a_list = write(&dir, "mapping.yaml", "notifications:\n  type: http\n  url: https://a.example/x\n");
+    assert!(Notifier::from_settings_file(&not_a_list).is_empty());
     assert!(Notifier::from_settings_file(write(&dir, "list.yaml", "- a\n- b\n")).is_empty());
     assert!(Notifier::from_settings_file(dir.path()).is_empty(), "a directory is not a crash either");
+}
+
+#[test]
+fn a_broken_channel_is_skipped_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = write(
+        &dir,
+        "broken.yaml",
+        "notifications:\n  - type: http\n    events: run-failed\n  - type: http\n    url: https://a.example/x\n",
+    );
+    let n = Notifier::from_settings_file(&broken);
+    let kinds: Vec<bool> = n.channels().map(|c| matches!(c.kind, notifier::ChannelKind::Skipped(_))).collect();
+    assert_eq!(kinds, [true, false], "the channel without a url is skipped, its neighbour is not");
+    let reasons: Vec<String> = n
+        .channels()
+        .filter_map(|c| match &c.kind {
+            notifier::ChannelKind::Skipped(s) => Some(format!("{}:{} {}", c.origin.line, c.origin.column, s.reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasons.len(), 1);
+    assert!(reasons[0].starts_with("2:5 ") && reasons[0].contains("url"), "{reasons:?}");
 }
 
 #[test]

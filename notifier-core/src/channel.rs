@@ -55,6 +55,19 @@ pub enum ChannelKind {
     Http(HttpDef),
     /// A plugin function.
     Plugin(PluginDef),
+    /// A channel that cannot be used (errors in its entry, a plugin nothing provides):
+    /// it is reported as skipped for every event it would receive, and never stops the
+    /// other channels.
+    Skipped(SkippedDef),
+}
+
+/// A channel that cannot be used, and why.
+#[derive(Debug, Clone)]
+pub struct SkippedDef {
+    /// A secret-free label made from what the entry says.
+    pub label: Str,
+    /// Why it cannot be used (with the settings file's line:col when there is one).
+    pub reason: Str,
 }
 
 /// An HTTP channel.
@@ -101,6 +114,7 @@ impl ChannelDef {
                 format!("http {method} {}", crate::redact::redact_url(&h.url.source_text()))
             }
             ChannelKind::Plugin(p) => format!("plugin {}.{}", p.module, p.func),
+            ChannelKind::Skipped(s) => s.label.to_string(),
         }
     }
 }

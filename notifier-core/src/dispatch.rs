@@ -268,18 +268,33 @@ impl Channel {
             ChannelKind::Plugin(p) => {
                 resolve_plugin_config(&p.config_json, lookup).map(|config| Ready::Plugin { config: Arc::new(config) })
             }
+            ChannelKind::Skipped(s) => Err(s.reason.to_string()),
         };
         if let Err(reason) = &ready {
             tracing::warn!(
                 target: "chaostoolkit",
-                "notification channel #{} ({}:{}:{}, {label}) is disabled: {reason}",
-                index + 1,
+                "{}:{}:{}: notification channel #{} ({label}) is skipped: {reason}; the other channels still deliver",
                 def.origin.file,
                 def.origin.line,
-                def.origin.column
+                def.origin.column,
+                index + 1,
             );
         }
         Channel { index, def, label, ready }
+    }
+
+    /// The outcome of a channel that cannot be used, for every event it would receive.
+    fn skipped(&self, reason: &str) -> ChannelOutcome {
+        let o = &self.def.origin;
+        let reason = format!(
+            "channel #{} ({}, {}:{}:{}) is skipped: {reason}",
+            self.index + 1,
+            self.label,
+            o.file,
+            o.line,
+            o.column
+        );
+        self.outcome(Outcome::Skipped { reason }, 0, Duration::ZERO)
     }
 
     /// Upper bound of one delivery on this channel, all attempts included.
@@ -419,7 +434,7 @@ impl Notifier {
                     format!("{}: skipped (not in `events`)\n", c.label)
                 } else {
                     match &c.ready {
-                        Err(reason) => format!("{}: disabled: {reason}\n", c.label),
+                        Err(reason) => format!("{}: skipped: {reason}\n", c.label),
                         Ok(Ready::Http(t)) => t.describe_request(Some(&body)),
                         Ok(Ready::Plugin { config }) => config.redact(&format!("{} with {:?}\n", c.label, config)),
                     }
@@ -548,7 +563,9 @@ impl Dispatch<'_> {
     fn deliver_with(&mut self, index: usize, call: Option<PluginFn>) {
         let shared = &self.notifier.shared;
         let Some(channel) = shared.channels.get(index) else { return };
-        let outcome = if let Some(bg) = &shared.background {
+        let outcome = if let Err(reason) = &channel.ready {
+            channel.skipped(reason)
+        } else if let Some(bg) = &shared.background {
             let job = Job { event: self.event.clone(), call };
             enqueue(bg, channel, job)
         } else if Instant::now() >= self.deadline() {
@@ -626,6 +643,9 @@ fn record(shared: &Shared, env: &Envelope, outcome: &ChannelOutcome) {
             outcome.label
         ),
         Outcome::Failed { reason, .. } => tracing::debug!(target: "chaostoolkit", "{reason}"),
+        Outcome::Skipped { reason } => {
+            tracing::debug!(target: "chaostoolkit", "notification `{}` not sent: {reason}", env.event)
+        }
         _ => {}
     }
 }
@@ -664,16 +684,7 @@ async fn deliver_channel(
     let started = Instant::now();
     let ready = match &channel.ready {
         Ok(ready) => ready,
-        Err(reason) => {
-            return channel.outcome(
-                Outcome::Failed {
-                    kind: FailureKind::Config,
-                    reason: format!("channel #{} ({}) is disabled: {reason}", index + 1, channel.label),
-                },
-                0,
-                Duration::ZERO,
-            );
-        }
+        Err(reason) => return channel.skipped(reason),
     };
     match ready {
         Ready::Http(target) => {

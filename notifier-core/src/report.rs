@@ -26,8 +26,6 @@ pub enum FailureKind {
     Plugin,
     /// The plugin panicked.
     PluginPanic,
-    /// The channel could not be set up (a `${VAR}` is unset, a bad header…).
-    Config,
     /// The per-event budget ran out before this channel's turn.
     Budget,
     /// Background mode: the channel's queue was full.
@@ -48,7 +46,6 @@ impl FailureKind {
             FailureKind::Transport => "transport error",
             FailureKind::Plugin => "plugin error",
             FailureKind::PluginPanic => "plugin panicked",
-            FailureKind::Config => "channel misconfigured",
             FailureKind::Budget => "event budget exhausted",
             FailureKind::Overflow => "queue full",
             FailureKind::Abandoned => "not delivered before shutdown",
@@ -69,6 +66,13 @@ pub enum Outcome {
         /// The category.
         kind: FailureKind,
         /// The full reason, with secrets masked.
+        reason: String,
+    },
+    /// The channel cannot be used (errors in its settings entry, a plugin nothing
+    /// provides, an unset `${VAR}`…): nothing was attempted. The other channels are not
+    /// affected.
+    Skipped {
+        /// Why, with the settings position when there is one.
         reason: String,
     },
     /// The channel's `events` filter excludes this event.
@@ -94,9 +98,10 @@ pub struct ChannelOutcome {
 }
 
 impl ChannelOutcome {
-    /// Whether the notification failed.
+    /// Whether the notification did not reach the channel: it failed, or the channel
+    /// was skipped because it cannot be used.
     pub fn is_failure(&self) -> bool {
-        matches!(self.outcome, Outcome::Failed { .. })
+        matches!(self.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. })
     }
 }
 
@@ -114,7 +119,7 @@ pub struct DeliveryReport {
 }
 
 impl DeliveryReport {
-    /// The failed channels.
+    /// The channels the event did not reach (failed, or skipped as unusable).
     pub fn failures(&self) -> impl Iterator<Item = &ChannelOutcome> {
         self.channels.iter().filter(|c| c.is_failure())
     }
@@ -136,6 +141,7 @@ impl fmt::Display for ChannelOutcome {
             Outcome::Delivered { status: Some(s) } => write!(f, "delivered ({s}{attempts}) in {ms:.1} ms"),
             Outcome::Delivered { status: None } => write!(f, "delivered in {ms:.1} ms"),
             Outcome::Failed { reason, .. } => write!(f, "failed after {ms:.1} ms{attempts}: {reason}"),
+            Outcome::Skipped { reason } => write!(f, "skipped: {reason}"),
             Outcome::Filtered => f.write_str("skipped (not in `events`)"),
             Outcome::Queued => f.write_str("queued"),
         }
@@ -149,6 +155,7 @@ pub(crate) struct Counters {
     pub delivered: AtomicU64,
     pub failed: AtomicU64,
     pub filtered: AtomicU64,
+    pub skipped: AtomicU64,
     pub overflowed: AtomicU64,
     pub abandoned: AtomicU64,
     pub queued: AtomicU64,
@@ -163,6 +170,7 @@ impl Counters {
             Outcome::Failed { kind: FailureKind::Abandoned, .. } => &self.abandoned,
             Outcome::Failed { .. } => &self.failed,
             Outcome::Filtered => &self.filtered,
+            Outcome::Skipped { .. } => &self.skipped,
             Outcome::Queued => &self.queued,
         };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -174,6 +182,7 @@ impl Counters {
             delivered: get(&self.delivered),
             failed: get(&self.failed),
             filtered: get(&self.filtered),
+            skipped: get(&self.skipped),
             overflowed: get(&self.overflowed),
             abandoned: get(&self.abandoned),
             queued: get(&self.queued),
@@ -190,6 +199,8 @@ pub struct Stats {
     pub failed: u64,
     /// Channel/event pairs skipped by an `events` filter.
     pub filtered: u64,
+    /// Notifications not attempted because their channel cannot be used.
+    pub skipped: u64,
     /// Background mode: notifications dropped because a queue was full.
     pub overflowed: u64,
     /// Background mode: notifications still queued when the flush deadline passed.
@@ -201,7 +212,7 @@ pub struct Stats {
 impl Stats {
     /// Notifications that did not reach their channel.
     pub fn lost(&self) -> u64 {
-        self.failed + self.overflowed + self.abandoned
+        self.failed + self.skipped + self.overflowed + self.abandoned
     }
 }
 

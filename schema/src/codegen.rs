@@ -310,7 +310,7 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
 /// The items of a module whose settings did not compile: same API, no channel, so the
 /// user's code gets no follow-on errors (the `compile_error!`s say what is wrong).
 pub fn skeleton(opts: &CodegenOptions) -> TokenStream {
-    generate(&ChannelTable { file: String::new(), channels: Vec::new() }, opts).unwrap_or_default()
+    generate(&ChannelTable { file: String::new(), channels: Vec::new(), skipped: Vec::new() }, opts).unwrap_or_default()
 }
 
 fn template(t: &Template, core: &TokenStream, cow: &TokenStream) -> TokenStream {

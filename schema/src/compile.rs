@@ -9,10 +9,10 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::diagnostic::{self, Diagnostic, Severity};
+use crate::diagnostic::{self, Diagnostic, RunTime, Severity};
 use crate::ir::ChannelTable;
 use crate::located::{LocatedDocument, PositionIndex, to_json};
-use crate::model::Settings;
+use crate::model::Channel;
 use crate::source::{ReadError, SourceFile};
 use crate::yaml::{self, Pos, Span};
 
@@ -90,6 +90,7 @@ impl<'a> Report<'a> {
             code,
             message,
             help,
+            run_time: RunTime::None,
             span: begin..end.max(begin),
         });
     }
@@ -117,7 +118,10 @@ pub struct Compiled {
     pub diagnostics: Vec<Diagnostic>,
     /// The whole document as JSON (`Null` for an empty file or a YAML error).
     pub document: Value,
-    /// The channel table, when there is no error.
+    /// The channel table, unless the file gives no notifications at all (not YAML, not
+    /// a mapping, `notifications` not a list). Channels with errors are in
+    /// [`ChannelTable::skipped`], so the table is complete only when the file has no
+    /// error: code generation requires that, the lenient run-time loader does not.
     pub table: Option<ChannelTable>,
     /// Byte ranges of the text holding plain-text credentials (values of `token`,
     /// `Authorization`, `*secret*`… keys, URL passwords and token query values), sorted.
@@ -171,7 +175,9 @@ pub fn compile(source: SourceFile) -> Compiled {
         let span = Span { start: e.pos, end: e.pos };
         report.push_span(Severity::Error, YAML_ERROR_CODE, "", span, e.message, e.help);
         let mut diagnostics = report.diags;
-        diagnostic::sort(&mut diagnostics);
+        for d in &mut diagnostics {
+            d.run_time = RunTime::NoNotifications;
+        }
         return Compiled { document: Value::Null, diagnostics, table: None, source, secret_spans: Vec::new() };
     }
     crate::checks::check_duplicate_keys(&doc, &mut report);
@@ -193,24 +199,77 @@ pub fn compile(source: SourceFile) -> Compiled {
     }
     let mut diagnostics = report.diags;
     diagnostic::sort(&mut diagnostics);
-    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-    let mut table = None;
-    if !has_errors {
-        // An empty (or comments-only) file is no settings at all: no channels, as
-        // Chaos Toolkit's `yaml.safe_load` → `None` means.
-        let empty = Value::Object(serde_json::Map::new());
-        let value = if doc.value.is_null() { &empty } else { &doc.value };
-        match Settings::deserialize(value) {
-            Ok(settings) => table = Some(crate::ir::lower(&settings, &source.name, &doc.index)),
-            Err(e) => {
-                // The checks and the schema accept what serde accepts; if they ever
-                // disagree, say so instead of losing the file silently.
-                let mut r = Report::new(&source, &doc.index);
-                r.push(Severity::Error, "internal", "", Anchor::Value, format!("internal error: {e}"), None);
-                diagnostics.extend(r.diags);
-            }
-        }
+    for d in &mut diagnostics {
+        d.run_time = run_time_effect(d);
     }
+    let table = if diagnostics.iter().any(|d| d.run_time == RunTime::NoNotifications) {
+        None
+    } else {
+        Some(lower_usable(&doc, &source, &mut diagnostics))
+    };
     let secret_spans = crate::checks::secret_spans(&doc.value, &doc.index, &source);
     Compiled { source, diagnostics, document: doc.value, table, secret_spans }
+}
+
+/// The channel a JSON pointer is inside (`/notifications/3/url` → 3).
+fn channel_of(pointer: &str) -> Option<usize> {
+    let rest = pointer.strip_prefix("/notifications/")?;
+    rest.split('/').next()?.parse().ok()
+}
+
+/// What a diagnostic does when the file is loaded at run time.
+fn run_time_effect(d: &Diagnostic) -> RunTime {
+    if !d.is_error() {
+        return match channel_of(&d.pointer) {
+            Some(i) if matches!(d.code, "unset-variable" | "unknown-plugin") => {
+                RunTime::ChannelMayBeSkipped { channel: i + 1 }
+            }
+            _ => RunTime::None,
+        };
+    }
+    if let Some(i) = channel_of(&d.pointer) {
+        return RunTime::ChannelSkipped { channel: i + 1 };
+    }
+    // `notifications` written twice: PyYAML, and so Chaos Toolkit, keeps the last list,
+    // and so does the located tree.
+    if d.code == "duplicate-key" && d.pointer == "/notifications" {
+        return RunTime::None;
+    }
+    RunTime::NoNotifications
+}
+
+/// Lowers every channel of a file whose `notifications` is usable: the channels without
+/// errors to the IR, the others to [`SkippedChannel`]s carrying their errors.
+fn lower_usable(doc: &LocatedDocument, source: &SourceFile, diagnostics: &mut Vec<Diagnostic>) -> ChannelTable {
+    let entries = doc.value.get("notifications").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let mut table = ChannelTable { file: source.name.clone(), channels: Vec::new(), skipped: Vec::new() };
+    for (i, entry) in entries.iter().enumerate() {
+        let mut reasons: Vec<String> = diagnostics
+            .iter()
+            .filter(|d| d.run_time == RunTime::ChannelSkipped { channel: i + 1 })
+            .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+            .collect();
+        if reasons.is_empty() {
+            match Channel::deserialize(entry) {
+                Ok(channel) => {
+                    table.channels.push(crate::ir::lower_channel(i, &channel, &doc.index));
+                    continue;
+                }
+                Err(e) => {
+                    // The checks and the schema accept what serde accepts; if they ever
+                    // disagree, say so instead of losing the channel silently.
+                    let mut r = Report::new(source, &doc.index);
+                    let pointer = format!("/notifications/{i}");
+                    r.push(Severity::Error, "internal", &pointer, Anchor::Value, format!("internal error: {e}"), None);
+                    for mut d in r.diags {
+                        d.run_time = RunTime::ChannelSkipped { channel: i + 1 };
+                        reasons.push(format!("{}:{}: {}", d.line, d.column, d.message));
+                        diagnostics.push(d);
+                    }
+                }
+            }
+        }
+        table.skipped.push(crate::ir::skipped_channel(i, entry, &doc.index, reasons));
+    }
+    table
 }

@@ -46,9 +46,58 @@ pub struct Diagnostic {
     pub message: String,
     /// How to fix it, when we know.
     pub help: Option<String>,
+    /// What the problem does when the file is loaded at run time (`notifier send`,
+    /// `notifier run`, `Notifier::from_settings_file`).
+    pub run_time: RunTime,
     /// Byte range in the source text.
     #[serde(skip)]
     pub span: std::ops::Range<usize>,
+}
+
+/// What a problem does at run time, where a settings file is loaded leniently, like
+/// Chaos Toolkit loads it: a broken channel is skipped alone, and only a file that is
+/// not YAML, or whose `notifications` is not a list, gives no channel at all.
+///
+/// Serialised in `notifier check --format json` as
+/// `{"effect": "none"}`, `{"effect": "channel-skipped", "channel": 2}`,
+/// `{"effect": "channel-may-be-skipped", "channel": 2}` or `{"effect": "no-notifications"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[serde(tag = "effect", rename_all = "kebab-case")]
+pub enum RunTime {
+    /// None: the file is used as written (warnings, and problems the loader tolerates).
+    #[default]
+    None,
+    /// This channel is skipped (with a warning naming its position); the others deliver.
+    ChannelSkipped {
+        /// The channel's 1-based number in `notifications`.
+        channel: usize,
+    },
+    /// This channel is skipped unless what the warning names is there where the file
+    /// is used: an environment variable that is unset here, a plugin module that must
+    /// be importable by the Python interpreter or registered by the program.
+    ChannelMayBeSkipped {
+        /// The channel's 1-based number in `notifications`.
+        channel: usize,
+    },
+    /// No channel of the file is used.
+    NoNotifications,
+}
+
+impl fmt::Display for RunTime {
+    /// The note `check` prints under an error.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunTime::None => f.write_str("at run time the file is used as written"),
+            RunTime::ChannelSkipped { channel } => {
+                write!(f, "at run time channel #{channel} is skipped; the other channels still deliver")
+            }
+            RunTime::ChannelMayBeSkipped { channel } => write!(
+                f,
+                "at run time channel #{channel} is skipped unless this is fixed where it runs; the others still deliver"
+            ),
+            RunTime::NoNotifications => f.write_str("at run time this file gives no notifications at all"),
+        }
+    }
 }
 
 impl Diagnostic {

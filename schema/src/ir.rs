@@ -10,19 +10,40 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use notifier_core::channel::{ChannelDef, ChannelKind, DEFAULT_TIMEOUT, HttpDef, Origin, PluginDef};
+use notifier_core::channel::{ChannelDef, ChannelKind, DEFAULT_TIMEOUT, HttpDef, Origin, PluginDef, SkippedDef};
 use notifier_core::{EventSet, PluginFn, Template};
 
 use crate::located::PositionIndex;
-use crate::model::{Channel, Settings};
+use crate::model::Channel;
 
 /// The compiled channels of one settings file, in file order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelTable {
     /// The settings file the table came from.
     pub file: String,
-    /// The channels.
+    /// The channels without errors, in file order.
     pub channels: Vec<ChannelIr>,
+    /// The channels with errors, which the lenient run-time loader skips (each alone),
+    /// in file order. Always empty when the file has no error.
+    pub skipped: Vec<SkippedChannel>,
+}
+
+/// A channel with errors: what the run-time loader needs to skip it visibly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SkippedChannel {
+    /// Position in the `notifications` list (0-based).
+    pub index: usize,
+    /// 1-based line of the entry.
+    pub line: u32,
+    /// 1-based column of the entry.
+    pub column: u32,
+    /// A secret-free label made from what the entry says (`http POST https://…`,
+    /// `plugin acme.hooks.notify`), for reports.
+    pub label: String,
+    /// The events it would have received (every event when `events` is unusable).
+    pub events: EventSet,
+    /// The errors, `line:col: message` each.
+    pub reasons: Vec<String>,
 }
 
 /// One compiled channel.
@@ -108,71 +129,101 @@ fn seconds(t: Option<f64>) -> Duration {
     t.and_then(|s| Duration::try_from_secs_f64(s).ok()).unwrap_or(DEFAULT_TIMEOUT)
 }
 
-/// Lowers validated settings to the channel table.
-pub fn lower(settings: &Settings, file: &str, index: &PositionIndex) -> ChannelTable {
-    let channels = settings
-        .notifications
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, channel)| {
-            let pos = index.get(&format!("/notifications/{i}")).map(|p| p.value.start).unwrap_or_default();
-            let (timeout, retries, kind) = match channel {
-                Channel::Http(h) => (
-                    seconds(h.timeout),
-                    h.retries.unwrap_or(0),
-                    IrKind::Http {
-                        url: template(&h.url),
-                        headers: h
-                            .headers
-                            .iter()
-                            .flat_map(|hs| hs.0.iter())
-                            .map(|(k, v)| (k.clone(), template(v)))
-                            .collect(),
-                        verify_tls: h.verify_tls,
-                        forward_event_payload: h.forward_event_payload,
-                        signing_secret: h.signing_secret.as_deref().map(template),
-                    },
-                ),
-                Channel::Plugin(p) => {
-                    let mut config = Map::new();
-                    config.insert("type".into(), Value::String("plugin".into()));
-                    config.insert("module".into(), Value::String(p.module.clone()));
-                    config.insert("func".into(), Value::String(p.func.clone()));
-                    if let Some(events) = &p.events {
-                        config
-                            .insert("events".into(), events.iter().map(|e| Value::String(e.0.name().into())).collect());
-                    }
-                    if let Some(t) = p.timeout {
-                        config.insert("timeout".into(), serde_json::json!(t));
-                    }
-                    config.extend(p.extra.clone());
-                    (seconds(p.timeout), 0, IrKind::Plugin { module: p.module.clone(), func: p.func.clone(), config })
-                }
-            };
-            ChannelIr {
-                index: i,
-                line: u32::try_from(pos.line).unwrap_or(u32::MAX),
-                column: u32::try_from(pos.col + 1).unwrap_or(u32::MAX),
-                events: events(channel.events()),
-                timeout,
-                retries,
-                kind,
+/// Lowers one validated channel (entry `i` of `notifications`) to the IR.
+pub fn lower_channel(i: usize, channel: &Channel, index: &PositionIndex) -> ChannelIr {
+    let (line, column) = position(i, index);
+    let (timeout, retries, kind) = match channel {
+        Channel::Http(h) => (
+            seconds(h.timeout),
+            h.retries.unwrap_or(0),
+            IrKind::Http {
+                url: template(&h.url),
+                headers: h.headers.iter().flat_map(|hs| hs.0.iter()).map(|(k, v)| (k.clone(), template(v))).collect(),
+                verify_tls: h.verify_tls,
+                forward_event_payload: h.forward_event_payload,
+                signing_secret: h.signing_secret.as_deref().map(template),
+            },
+        ),
+        Channel::Plugin(p) => {
+            let mut config = Map::new();
+            config.insert("type".into(), Value::String("plugin".into()));
+            config.insert("module".into(), Value::String(p.module.clone()));
+            config.insert("func".into(), Value::String(p.func.clone()));
+            if let Some(events) = &p.events {
+                config.insert("events".into(), events.iter().map(|e| Value::String(e.0.name().into())).collect());
             }
-        })
-        .collect();
-    ChannelTable { file: file.to_owned(), channels }
+            if let Some(t) = p.timeout {
+                config.insert("timeout".into(), serde_json::json!(t));
+            }
+            config.extend(p.extra.clone());
+            (seconds(p.timeout), 0, IrKind::Plugin { module: p.module.clone(), func: p.func.clone(), config })
+        }
+    };
+    ChannelIr { index: i, line, column, events: events(channel.events()), timeout, retries, kind }
+}
+
+/// 1-based line and column of entry `i` of `notifications`.
+fn position(i: usize, index: &PositionIndex) -> (u32, u32) {
+    let pos = index.get(&format!("/notifications/{i}")).map(|p| p.value.start).unwrap_or_default();
+    (u32::try_from(pos.line).unwrap_or(u32::MAX), u32::try_from(pos.col + 1).unwrap_or(u32::MAX))
+}
+
+/// Describes entry `i` of `notifications`, which has errors, from what it says.
+pub fn skipped_channel(i: usize, entry: &Value, index: &PositionIndex, reasons: Vec<String>) -> SkippedChannel {
+    let (line, column) = position(i, index);
+    let text = |key: &str| entry.get(key).and_then(Value::as_str);
+    let label = match text("type") {
+        Some("http") => {
+            let method = if entry.get("forward_event_payload") == Some(&Value::Bool(false)) { "GET" } else { "POST" };
+            match text("url") {
+                Some(url) => format!("http {method} {}", notifier_core::redact::redact_url(url)),
+                None => format!("http {method} (no url)"),
+            }
+        }
+        Some("plugin") => match text("module") {
+            Some(module) => format!("plugin {module}.{}", text("func").unwrap_or("notify")),
+            None => "plugin (no module)".to_owned(),
+        },
+        _ => "channel".to_owned(),
+    };
+    // A filter with a mistake in it still says which events the user meant.
+    let events = match entry.get("events").and_then(Value::as_array) {
+        Some(names) if !names.is_empty() => {
+            let set: EventSet = names.iter().filter_map(|n| n.as_str()?.parse().ok()).collect();
+            if set.is_empty() { EventSet::ALL } else { set }
+        }
+        _ => EventSet::ALL,
+    };
+    SkippedChannel { index: i, line, column, label, events, reasons }
+}
+
+/// The run-time form of a [`ChannelTable`]: every channel in file order, those that
+/// cannot be used as [`ChannelKind::Skipped`].
+#[derive(Debug)]
+pub struct RunTimeChannels {
+    /// One definition per entry of `notifications`, in file order.
+    pub defs: Vec<ChannelDef>,
+    /// Plugin channels whose module and function map to no Rust function (they are
+    /// among `defs` as skipped channels too).
+    pub unresolved: Vec<UnresolvedPlugin>,
+}
+
+impl RunTimeChannels {
+    /// Whether every channel can be used (no error in the file, every plugin resolved).
+    pub fn is_complete(&self) -> bool {
+        !self.defs.iter().any(|d| matches!(d.kind, ChannelKind::Skipped(_)))
+    }
 }
 
 impl ChannelTable {
     /// Builds the run-time channel definitions, mapping each plugin's module and function
-    /// to a Rust function with `resolve`.
-    pub fn to_defs(
-        &self,
-        resolve: &dyn Fn(&str, &str) -> Option<PluginFn>,
-    ) -> Result<Vec<ChannelDef>, Vec<UnresolvedPlugin>> {
-        let mut defs = Vec::with_capacity(self.channels.len());
-        let mut missing = Vec::new();
+    /// to a Rust function with `resolve`. A channel that cannot be used (errors in the
+    /// file, or a plugin `resolve` does not know) is a [`ChannelKind::Skipped`] entry at
+    /// its place, so channel numbers stay those of the file.
+    pub fn to_defs(&self, resolve: &dyn Fn(&str, &str) -> Option<PluginFn>) -> RunTimeChannels {
+        let mut defs = Vec::with_capacity(self.channels.len() + self.skipped.len());
+        let mut unresolved = Vec::new();
+        let origin = |line, column| Origin { file: Cow::Owned(self.file.clone()), line, column };
         for c in &self.channels {
             let kind = match &c.kind {
                 IrKind::Http { url, headers, verify_tls, forward_event_payload, signing_secret } => {
@@ -192,26 +243,55 @@ impl ChannelTable {
                         call,
                     }),
                     None => {
-                        missing.push(UnresolvedPlugin {
+                        let missing = UnresolvedPlugin {
                             file: self.file.clone(),
                             line: c.line,
                             column: c.column,
                             number: c.index + 1,
                             module: module.clone(),
                             func: func.clone(),
+                        };
+                        let kind = ChannelKind::Skipped(SkippedDef {
+                            label: Cow::Owned(format!("plugin {module}.{func}")),
+                            reason: Cow::Owned(format!(
+                                "no plugin is registered for module `{module}` with function `{func}`"
+                            )),
                         });
-                        continue;
+                        unresolved.push(missing);
+                        kind
                     }
                 },
             };
-            defs.push(ChannelDef {
-                events: c.events,
-                origin: Origin { file: Cow::Owned(self.file.clone()), line: c.line, column: c.column },
-                timeout: c.timeout,
-                retries: c.retries,
-                kind,
-            });
+            defs.push((
+                c.index,
+                ChannelDef {
+                    events: c.events,
+                    origin: origin(c.line, c.column),
+                    timeout: c.timeout,
+                    retries: c.retries,
+                    kind,
+                },
+            ));
         }
-        if missing.is_empty() { Ok(defs) } else { Err(missing) }
+        for s in &self.skipped {
+            let reason = match s.reasons.as_slice() {
+                [one] => one.clone(),
+                many => format!("{} errors: {}", many.len(), many.join("; ")),
+            };
+            let kind =
+                ChannelKind::Skipped(SkippedDef { label: Cow::Owned(s.label.clone()), reason: Cow::Owned(reason) });
+            defs.push((
+                s.index,
+                ChannelDef {
+                    events: s.events,
+                    origin: origin(s.line, s.column),
+                    timeout: DEFAULT_TIMEOUT,
+                    retries: 0,
+                    kind,
+                },
+            ));
+        }
+        defs.sort_by_key(|(index, _)| *index);
+        RunTimeChannels { defs: defs.into_iter().map(|(_, d)| d).collect(), unresolved }
     }
 }

@@ -26,7 +26,7 @@ pub mod suggest;
 pub mod yaml;
 
 pub use compile::{Compiled, compile, compile_file};
-pub use diagnostic::{Diagnostic, Severity};
-pub use ir::{ChannelIr, ChannelTable, IrKind, UnresolvedPlugin};
+pub use diagnostic::{Diagnostic, RunTime, Severity};
+pub use ir::{ChannelIr, ChannelTable, IrKind, RunTimeChannels, SkippedChannel, UnresolvedPlugin};
 pub use schema::{settings_schema, settings_schema_text};
 pub use source::{ReadError, SourceFile};

@@ -6,7 +6,7 @@
 //! test states where the caret must be in terms a reader can check against the YAML.
 
 use notifier_schema::ir::IrKind;
-use notifier_schema::{Compiled, Diagnostic, Severity, SourceFile, compile};
+use notifier_schema::{Compiled, Diagnostic, RunTime, Severity, SourceFile, compile};
 use notifier_schema::{yaml::MAX_ALIAS_EXPANSION, yaml::MAX_DEPTH};
 
 /// An environment variable no test machine sets.
@@ -88,7 +88,24 @@ fn check(compiled: &Compiled, text: &str, e: &Expect<'_>) {
         + text.split('\n').nth(d.line - 1).unwrap().chars().take(d.column - 1).map(char::len_utf8).sum::<usize>();
     assert_eq!(d.span.start, offset, "span of `{}` does not start at its line:column", e.code);
     if e.severity == Severity::Error {
-        assert!(compiled.has_errors() && compiled.table.is_none(), "an error must leave no channel table");
+        assert!(compiled.has_errors());
+        assert_run_time_effect(compiled, d);
+    }
+}
+
+/// An error inside channel N skips that channel alone at run time (it is in the table's
+/// `skipped` list, not in its `channels`); any other error leaves no table at all.
+#[track_caller]
+fn assert_run_time_effect(compiled: &Compiled, d: &Diagnostic) {
+    let channel = d.pointer.strip_prefix("/notifications/").and_then(|p| p.split('/').next()?.parse::<usize>().ok());
+    match (channel, &compiled.table) {
+        (Some(i), Some(table)) => {
+            assert_eq!(d.run_time, RunTime::ChannelSkipped { channel: i + 1 }, "{d}");
+            assert!(table.skipped.iter().any(|s| s.index == i), "channel {i} must be skipped: {table:?}");
+            assert!(table.channels.iter().all(|c| c.index != i), "channel {i} must not be lowered: {table:?}");
+        }
+        (None, None) => assert_eq!(d.run_time, RunTime::NoNotifications, "{d}"),
+        (channel, table) => panic!("error at {} (channel {channel:?}) with table {table:?}", d.pointer),
     }
 }
 

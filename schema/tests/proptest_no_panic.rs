@@ -13,7 +13,7 @@ use proptest::strategy::Union;
 
 use notifier_core::Event;
 use notifier_schema::ir::IrKind;
-use notifier_schema::{Compiled, SourceFile, compile};
+use notifier_schema::{Compiled, RunTime, SourceFile, compile};
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000)
@@ -43,10 +43,31 @@ fn assert_well_located(compiled: &Compiled) -> Result<(), TestCaseError> {
         // semantic check with a message written for people.
         prop_assert_ne!(d.code, "schema", "the schema rejected what no check explains: {}", d);
     }
-    if compiled.has_errors() {
-        prop_assert!(compiled.table.is_none());
-    } else {
-        prop_assert!(compiled.table.is_some(), "no error but no table");
+    // What each error does at run time agrees with the table the lenient loader uses.
+    let fatal = compiled.diagnostics.iter().any(|d| d.run_time == RunTime::NoNotifications);
+    match &compiled.table {
+        None => prop_assert!(fatal, "no table but no error that disables the file"),
+        Some(table) => {
+            prop_assert!(!fatal, "a table despite an error that disables the file");
+            let mut skipped: Vec<usize> = compiled
+                .diagnostics
+                .iter()
+                .filter_map(|d| match d.run_time {
+                    RunTime::ChannelSkipped { channel } => Some(channel - 1),
+                    _ => None,
+                })
+                .collect();
+            skipped.sort_unstable();
+            skipped.dedup();
+            let in_table: Vec<usize> = table.skipped.iter().map(|s| s.index).collect();
+            prop_assert_eq!(&skipped, &in_table);
+            prop_assert!(table.channels.iter().all(|c| !skipped.contains(&c.index)));
+            let entries = compiled.document.get("notifications").and_then(|n| n.as_array()).map_or(0, Vec::len);
+            prop_assert_eq!(table.channels.len() + table.skipped.len(), entries, "every entry is used or skipped");
+        }
+    }
+    if !compiled.has_errors() {
+        prop_assert!(compiled.table.as_ref().is_some_and(|t| t.skipped.is_empty()), "no error but no full table");
     }
     Ok(())
 }

@@ -68,6 +68,15 @@ pub enum Command {
     /// --deny-warnings), 1 when a file has errors, 2 when a file cannot be read or is
     /// not YAML at all (missing, a directory, larger than 8 MiB, not UTF-8 text, a YAML
     /// syntax error, an alias bomb, nesting deeper than 128 levels).
+    ///
+    /// At run time (`send`, `run`, `validate`, `Notifier::from_settings_file`) the same
+    /// file is loaded leniently, like Chaos Toolkit loads it: a channel with an error is
+    /// skipped alone (a warning names its file:line:col) and every other channel
+    /// delivers; only a file that is not YAML, or whose `notifications` is not a list,
+    /// gives no notifications. The human format ends each file with a note saying which
+    /// channels would be skipped; the json format gives each problem a `run_time` object:
+    /// {"effect": "none"}, {"effect": "channel-skipped", "channel": N} or
+    /// {"effect": "no-notifications"}.
     Check(CheckArgs),
     /// Print the JSON Schema of the settings file (draft 2020-12).
     Schema,
@@ -75,8 +84,11 @@ pub enum Command {
     Codegen(CodegenArgs),
     /// Send one event through the configured channels.
     ///
-    /// Prints one line per channel. Exit status: 0 when every channel that takes the
-    /// event got it, 1 when one failed, 2 when the settings or the payload are unusable.
+    /// Prints one line per channel. A channel whose settings entry cannot be used is
+    /// skipped alone (a warning names its file:line:col); the others still deliver.
+    /// Exit status: 0 when every channel that takes the event got it, 1 when one failed
+    /// or was skipped, 2 when the payload is unusable or the settings file gives no
+    /// channels at all (not YAML, `notifications` not a list).
     #[command(after_help = "\
 Examples:
   notifier send run-failed --payload '{\"title\": \"my experiment\"}' --error 'probe failed'
@@ -216,7 +228,7 @@ pub struct CheckArgs {
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Output format: `human` (rustc-style with source lines), `json` (an array of
-    /// {file, line, column, pointer, severity, code, message, help}) or `github`
+    /// {file, line, column, pointer, severity, code, message, help, run_time}) or `github`
     /// (workflow annotations for GitHub Actions).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

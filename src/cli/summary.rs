@@ -17,7 +17,7 @@ impl Summary {
         self.outcomes.extend(outcomes.into_iter().map(|o| (event, o)));
     }
 
-    /// Number of notifications that failed.
+    /// Number of notifications that did not reach their channel (failed or skipped).
     pub fn failed(&self) -> usize {
         self.outcomes.iter().filter(|(_, o)| o.is_failure()).count()
     }
@@ -28,25 +28,40 @@ impl Summary {
     }
 
     /// `2 of 14 notifications failed: run-started → #1 http POST …: timed out; …`, or
-    /// nothing when all went well. `log_file` is mentioned for the full reasons.
+    /// nothing when all went well. Skipped channels (unusable settings entries) are
+    /// listed once each, with the number of events they missed:
+    /// `3 of 9 notifications not delivered: #2 plugin acme.notify skipped (3 events)`.
+    /// `log_file` is mentioned for the full reasons.
     pub fn print(&self, err: &mut dyn Write, log_file: Option<&Path>) -> std::io::Result<()> {
-        let failed: Vec<String> = self
-            .outcomes
-            .iter()
-            .filter_map(|(e, o)| match &o.outcome {
-                Outcome::Failed { kind, .. } => {
-                    Some(format!("{e} → #{} {}: {}", o.channel + 1, o.label, kind.describe()))
+        let mut parts: Vec<String> = Vec::new();
+        // Skipped channels first, once each, in channel order: one cause, many events.
+        let mut skipped: Vec<(usize, &str, usize)> = Vec::new();
+        for (_, o) in &self.outcomes {
+            if matches!(o.outcome, Outcome::Skipped { .. }) {
+                match skipped.iter_mut().find(|(c, _, _)| *c == o.channel) {
+                    Some(entry) => entry.2 += 1,
+                    None => skipped.push((o.channel, o.label, 1)),
                 }
-                _ => None,
-            })
-            .collect();
-        if failed.is_empty() {
+            }
+        }
+        skipped.sort_by_key(|(c, _, _)| *c);
+        for (channel, label, events) in &skipped {
+            let plural = if *events == 1 { "" } else { "s" };
+            parts.push(format!("#{} {label}: skipped ({events} event{plural})", channel + 1));
+        }
+        for (e, o) in &self.outcomes {
+            if let Outcome::Failed { kind, .. } = &o.outcome {
+                parts.push(format!("{e} → #{} {}: {}", o.channel + 1, o.label, kind.describe()));
+            }
+        }
+        if parts.is_empty() {
             return Ok(());
         }
-        let shown = failed.iter().take(5).cloned().collect::<Vec<_>>().join("; ");
-        let more = if failed.len() > 5 { format!("; and {} more", failed.len() - 5) } else { String::new() };
+        let shown = parts.iter().take(5).cloned().collect::<Vec<_>>().join("; ");
+        let more = if parts.len() > 5 { format!("; and {} more", parts.len() - 5) } else { String::new() };
         let log = log_file.map(|p| format!(" (full reasons in {})", p.display())).unwrap_or_default();
-        writeln!(err, "{} of {} notifications failed: {shown}{more}{log}", failed.len(), self.attempted())
+        let verb = if skipped.is_empty() { "failed" } else { "not delivered" };
+        writeln!(err, "{} of {} notifications {verb}: {shown}{more}{log}", self.failed(), self.attempted())
     }
 
     /// Like [`print`](Summary::print), and when nothing failed: `notifications: 4 of 4 delivered`.
