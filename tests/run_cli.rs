@@ -145,7 +145,7 @@ fn failing_channels_never_change_the_outcome() {
 }
 
 #[test]
-fn without_settings_the_embedded_default_prints_events_on_stdout() {
+fn without_settings_the_embedded_default_announces_events_on_stderr_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = Command::new(env!("CARGO_BIN_EXE_notifier"))
         .args(["run", &experiment("local-health.json")])
@@ -155,12 +155,19 @@ fn without_settings_the_embedded_default_prints_events_on_stdout() {
         .expect("run notifier");
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let names: Vec<String> = stdout
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line")["name"].to_string())
-        .collect();
-    assert_eq!(names, ["\"run-started\"", "\"run-completed\""], "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Standard output is the run's report only, as with `chaos run`: no envelope.
+    assert!(!stdout.lines().any(|l| l.starts_with('{') || l.contains("[notifier]")), "{stdout}");
+    assert!(stdout.contains("Result: completed"), "{stdout}");
+    let notices: Vec<&str> = stderr.lines().filter(|l| l.starts_with("[notifier] ")).collect();
+    assert_eq!(
+        notices,
+        [
+            "[notifier] run-started: This machine can run its tools",
+            "[notifier] run-completed: This machine can run its tools (status completed)"
+        ],
+        "{stderr}"
+    );
     let journal: PathBuf = dir.path().join("journal.json");
     assert!(journal.exists());
 }

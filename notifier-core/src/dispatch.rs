@@ -13,9 +13,9 @@
 //! [`Outcome::Failed`] in the report, a DEBUG line on the `chaostoolkit` log target (with
 //! the reference's wording) and a counter.
 
-use std::collections::HashSet;
+use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -36,6 +36,12 @@ use crate::transport::{Clients, HttpTarget, MAX_BACKOFF};
 pub const DEFAULT_EVENT_BUDGET: Duration = Duration::from_secs(30);
 /// Default capacity of each channel's queue in background mode.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
+/// Default number of finished background deliveries kept for the next flush report.
+pub const DEFAULT_REPORT_CAPACITY: usize = 4096;
+/// Most calls of one plugin channel that may be running at once: the current one and
+/// one that overran its budget. A plugin still stuck past that is reported as stuck
+/// instead of being given one more thread per event.
+pub const MAX_PLUGIN_CALLS_PER_CHANNEL: usize = 2;
 /// Default time the final flush may take when a background notifier is dropped.
 pub const DEFAULT_FLUSH_CAP: Duration = Duration::from_secs(5);
 
@@ -57,6 +63,7 @@ pub struct NotifierBuilder {
     mode: Mode,
     event_budget: Duration,
     queue_capacity: usize,
+    report_capacity: usize,
     flush_cap: Duration,
     lookup: Lookup,
 }
@@ -69,6 +76,7 @@ impl NotifierBuilder {
             mode: Mode::Sequential,
             event_budget: DEFAULT_EVENT_BUDGET,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            report_capacity: DEFAULT_REPORT_CAPACITY,
             flush_cap: DEFAULT_FLUSH_CAP,
             lookup: Arc::new(|name| std::env::var(name).ok()),
         }
@@ -98,6 +106,15 @@ impl NotifierBuilder {
         self
     }
 
+    /// Most finished background deliveries kept until the next [`Notifier::flush`]
+    /// (default 4096): a long-running program that never flushes holds at most this
+    /// many outcomes; older ones are only counted ([`FlushReport::unreported`], and
+    /// always in [`Notifier::stats`]).
+    pub fn report_capacity(mut self, capacity: usize) -> Self {
+        self.report_capacity = capacity.max(1);
+        self
+    }
+
     /// Longest time dropping a background notifier waits for its queues (default 5 s).
     pub fn flush_cap(mut self, cap: Duration) -> Self {
         self.flush_cap = cap;
@@ -113,7 +130,7 @@ impl NotifierBuilder {
     /// Resolves every channel and, in background mode, starts the workers.
     ///
     /// A channel that cannot be resolved (an unset `${VAR}`, …) does not fail the build:
-    /// it is logged once here and reported as failed for every event it would receive.
+    /// it is logged once here and reported as skipped for every event it would receive.
     pub fn build(self) -> Notifier {
         let channels: Vec<Channel> = self
             .channels
@@ -121,7 +138,8 @@ impl NotifierBuilder {
             .enumerate()
             .map(|(index, def)| Channel::resolve(index, def, &*self.lookup))
             .collect();
-        let background = (self.mode == Mode::Background).then(Background::new);
+        let capacity = self.report_capacity;
+        let background = (self.mode == Mode::Background).then(|| Background::new(capacity));
         let shared = Arc::new(Shared {
             channels,
             event_budget: self.event_budget,
@@ -162,9 +180,11 @@ struct Shared {
 struct Channel {
     index: usize,
     def: ChannelDef,
-    /// Interned: every outcome of this channel copies a pointer, nothing else.
-    label: &'static str,
+    /// Shared by every outcome of this channel (and freed with the last of them).
+    label: Arc<str>,
     ready: Result<Ready, String>,
+    /// Plugin calls of this channel still running, abandoned ones included.
+    plugin_calls: Arc<AtomicUsize>,
 }
 
 enum Ready {
@@ -206,19 +226,28 @@ struct Background {
     workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     pending: Mutex<usize>,
     drained: Condvar,
-    completed: Mutex<Vec<(Event, ChannelOutcome)>>,
+    /// The same wake-up as `drained`, for [`Notifier::flush_async`].
+    drained_async: tokio::sync::Notify,
+    /// The latest finished deliveries, for the next flush report: at most
+    /// `report_capacity`; older ones are counted in `unreported` (and in the stats).
+    completed: Mutex<VecDeque<(Event, ChannelOutcome)>>,
+    report_capacity: usize,
+    unreported: AtomicU64,
     closing: AtomicBool,
     shut_down: AtomicBool,
 }
 
 impl Background {
-    fn new() -> Background {
+    fn new(report_capacity: usize) -> Background {
         Background {
             senders: Mutex::new(Vec::new()),
             workers: Mutex::new(Vec::new()),
             pending: Mutex::new(0),
             drained: Condvar::new(),
-            completed: Mutex::new(Vec::new()),
+            drained_async: tokio::sync::Notify::new(),
+            completed: Mutex::new(VecDeque::new()),
+            report_capacity,
+            unreported: AtomicU64::new(0),
             closing: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
         }
@@ -229,27 +258,28 @@ impl Background {
         *pending = pending.saturating_sub(1);
         if *pending == 0 {
             self.drained.notify_all();
+            self.drained_async.notify_waiters();
         }
     }
-}
 
-/// Stores each distinct channel label once for the life of the process and returns it.
-///
-/// Labels go into every [`ChannelOutcome`], one per channel per event, including the
-/// channels that filter the event out; as `&'static str` that costs a pointer copy, where a
-/// reference-counted string cost an atomic increment and decrement per channel (most of the
-/// dispatch time of an event that 100 channels filter out). The memory is bounded by the
-/// distinct labels a process ever uses (`http POST <configured URL>`, `plugin <module>.<func>`,
-/// with `${VAR}`s unresolved), not by how many notifiers it builds.
-fn intern_label(label: String) -> &'static str {
-    static LABELS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let mut labels = lock(LABELS.get_or_init(Mutex::default));
-    if let Some(known) = labels.get(label.as_str()) {
-        return known;
+    /// Keeps a finished delivery for the next flush report, within the capacity.
+    fn complete(&self, event: Event, outcome: ChannelOutcome) {
+        let mut completed = lock(&self.completed);
+        if completed.len() >= self.report_capacity {
+            completed.pop_front();
+            self.unreported.fetch_add(1, Ordering::Relaxed);
+        }
+        completed.push_back((event, outcome));
     }
-    let leaked: &'static str = Box::leak(label.into_boxed_str());
-    labels.insert(leaked);
-    leaked
+
+    /// The flush report: what finished since the last one, and what is left.
+    fn report(&self, abandoned: u64) -> FlushReport {
+        FlushReport {
+            completed: std::mem::take(&mut *lock(&self.completed)).into(),
+            abandoned,
+            unreported: self.unreported.swap(0, Ordering::Relaxed),
+        }
+    }
 }
 
 /// A poisoned lock only means another thread panicked while holding it; the data (queues,
@@ -260,7 +290,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Channel {
     fn resolve(index: usize, def: ChannelDef, lookup: &(dyn Fn(&str) -> Option<String> + Send + Sync)) -> Channel {
-        let label = intern_label(def.label());
+        let label: Arc<str> = def.label().into();
         let ready = match &def.kind {
             ChannelKind::Http(h) => {
                 HttpTarget::resolve(h, lookup).map(|t| Ready::Http(Arc::new(t))).map_err(|e| e.to_string())
@@ -280,7 +310,16 @@ impl Channel {
                 index + 1,
             );
         }
-        Channel { index, def, label, ready }
+        Channel { index, def, label, ready, plugin_calls: Arc::default() }
+    }
+
+    /// The outcome of a delivery that did not report back by its deadline.
+    fn overran(&self, started: Instant) -> ChannelOutcome {
+        self.outcome(
+            Outcome::Failed { kind: FailureKind::Timeout, reason: "delivery did not finish within its budget".into() },
+            0,
+            started.elapsed(),
+        )
     }
 
     /// The outcome of a channel that cannot be used, for every event it would receive.
@@ -304,7 +343,7 @@ impl Channel {
     }
 
     fn outcome(&self, outcome: Outcome, attempts: u32, elapsed: Duration) -> ChannelOutcome {
-        ChannelOutcome { channel: self.index, label: self.label, outcome, attempts, elapsed }
+        ChannelOutcome { channel: self.index, label: self.label.clone(), outcome, attempts, elapsed }
     }
 }
 
@@ -405,6 +444,28 @@ impl Notifier {
         dispatch.finish()
     }
 
+    /// Like [`notify`](Notifier::notify), for callers inside an async runtime (tokio, or
+    /// any executor): the deliveries run on the notifier's own runtime and the caller's
+    /// thread is never blocked, so a current-thread runtime keeps running its other tasks
+    /// while this waits. Same channels, order, budgets, counters and report as `notify`.
+    pub async fn notify_async(&self, event: Event, payload: Value, error: Option<Value>) -> DeliveryReport {
+        self.notify_envelope_async(Envelope::new(event, payload, error)).await
+    }
+
+    /// The async form of [`notify_envelope`](Notifier::notify_envelope).
+    pub async fn notify_envelope_async(&self, envelope: Envelope) -> DeliveryReport {
+        let mut dispatch = self.dispatch(envelope);
+        let event = dispatch.event.env.event;
+        for index in 0..self.shared.channels.len() {
+            if self.shared.channels[index].def.events.contains(event) {
+                dispatch.deliver_async(index).await;
+            } else {
+                dispatch.filtered(index);
+            }
+        }
+        dispatch.finish()
+    }
+
     /// Starts dispatching one event channel by channel. The generated code of the
     /// `settings!` macro uses this to unroll the channel loop; prefer [`Notifier::notify`].
     ///
@@ -462,7 +523,35 @@ impl Notifier {
         }
         let abandoned = *pending as u64;
         drop(pending);
-        FlushReport { completed: std::mem::take(&mut *lock(&bg.completed)), abandoned }
+        bg.report(abandoned)
+    }
+
+    /// Like [`flush`](Notifier::flush), for callers inside an async runtime: waits
+    /// without blocking the caller's thread, on the notifier's own timer.
+    pub async fn flush_async(&self, deadline: Duration) -> FlushReport {
+        if self.shared.background.is_none() {
+            return FlushReport::default();
+        }
+        let until = crate::engine::deadline_in(deadline);
+        let shared = self.shared.clone();
+        let waited = crate::engine::handle().spawn(async move {
+            let Some(bg) = &shared.background else { return };
+            let drained = async {
+                loop {
+                    // Registered before the check, so a wake-up in between is not lost.
+                    let notified = bg.drained_async.notified();
+                    if *lock(&bg.pending) == 0 {
+                        return;
+                    }
+                    notified.await;
+                }
+            };
+            let _ = tokio::time::timeout_at(until.into(), drained).await;
+        });
+        let _ = waited.await;
+        let Some(bg) = &self.shared.background else { return FlushReport::default() };
+        let abandoned = *lock(&bg.pending) as u64;
+        bg.report(abandoned)
     }
 
     /// Ends background delivery: waits until every queued notification is delivered or
@@ -486,7 +575,9 @@ impl Notifier {
             handle.abort();
         }
         // A delivery may have finished between the deadline and the abort.
-        report.completed.append(&mut lock(&bg.completed));
+        let late = bg.report(0);
+        report.completed.extend(late.completed);
+        report.unreported += late.unreported;
         report.abandoned = std::mem::take(&mut *lock(&bg.pending)) as u64;
         if report.abandoned > 0 {
             self.shared.counters.abandoned.fetch_add(report.abandoned, Ordering::Relaxed);
@@ -561,16 +652,68 @@ impl Dispatch<'_> {
     }
 
     fn deliver_with(&mut self, index: usize, call: Option<PluginFn>) {
+        let outcome = match self.start(index, call) {
+            None => return,
+            Some(Start::Done(outcome)) => outcome,
+            Some(Start::Deliver { deadline }) => {
+                let fut = deliver_channel(self.notifier.shared.clone(), index, self.event.clone(), call, deadline);
+                let started = Instant::now();
+                // The future enforces `deadline` itself; the grace only covers scheduling.
+                crate::engine::run_until(fut, deadline + SCHEDULING_GRACE)
+                    .unwrap_or_else(|| self.notifier.shared.channels[index].overran(started))
+            }
+        };
+        self.end(outcome);
+    }
+
+    /// Like [`deliver`](Dispatch::deliver), for callers inside an async runtime: the
+    /// delivery runs on the notifier's own runtime and this future waits for it without
+    /// blocking the caller's thread (a current-thread runtime keeps running its other
+    /// tasks). Needs no timer or I/O driver from the caller's runtime.
+    pub async fn deliver_async(&mut self, index: usize) {
+        self.deliver_with_async(index, None).await;
+    }
+
+    /// The async form of [`deliver_plugin`](Dispatch::deliver_plugin).
+    pub async fn deliver_plugin_async(&mut self, index: usize, call: PluginFn) {
+        self.deliver_with_async(index, Some(call)).await;
+    }
+
+    async fn deliver_with_async(&mut self, index: usize, call: Option<PluginFn>) {
+        let outcome = match self.start(index, call) {
+            None => return,
+            Some(Start::Done(outcome)) => outcome,
+            Some(Start::Deliver { deadline }) => {
+                let fut = deliver_channel(self.notifier.shared.clone(), index, self.event.clone(), call, deadline);
+                let started = Instant::now();
+                // The task bounds itself with the engine's timer, so awaiting its handle
+                // is bounded too, whatever runtime (or none) polls this future.
+                let task = crate::engine::handle().spawn(async move {
+                    tokio::time::timeout_at((deadline + SCHEDULING_GRACE).into(), fut).await.ok()
+                });
+                match task.await {
+                    Ok(Some(outcome)) => outcome,
+                    _ => self.notifier.shared.channels[index].overran(started),
+                }
+            }
+        };
+        self.end(outcome);
+    }
+
+    /// What to do with channel `index`: an outcome known at once (skipped, queued,
+    /// budget used up), or a delivery to run until a deadline. `None` for an index
+    /// that is not a channel.
+    fn start(&self, index: usize, call: Option<PluginFn>) -> Option<Start> {
         let shared = &self.notifier.shared;
-        let Some(channel) = shared.channels.get(index) else { return };
-        let outcome = if let Err(reason) = &channel.ready {
-            channel.skipped(reason)
+        let channel = shared.channels.get(index)?;
+        Some(if let Err(reason) = &channel.ready {
+            Start::Done(channel.skipped(reason))
         } else if let Some(bg) = &shared.background {
             let job = Job { event: self.event.clone(), call };
-            enqueue(bg, channel, job)
+            Start::Done(enqueue(bg, channel, job))
         } else if Instant::now() >= self.deadline() {
             let budget = shared.event_budget.as_secs_f64();
-            channel.outcome(
+            Start::Done(channel.outcome(
                 Outcome::Failed {
                     kind: FailureKind::Budget,
                     reason: format!(
@@ -579,24 +722,14 @@ impl Dispatch<'_> {
                 },
                 0,
                 Duration::ZERO,
-            )
+            ))
         } else {
-            let deadline = self.deadline().min(crate::engine::deadline_in(channel.bound()));
-            let fut = deliver_channel(self.notifier.shared.clone(), index, self.event.clone(), call, deadline);
-            let started = Instant::now();
-            // The future enforces `deadline` itself; the grace only covers scheduling.
-            crate::engine::run_until(fut, deadline + Duration::from_millis(250)).unwrap_or_else(|| {
-                channel.outcome(
-                    Outcome::Failed {
-                        kind: FailureKind::Timeout,
-                        reason: "delivery did not finish within its budget".into(),
-                    },
-                    0,
-                    started.elapsed(),
-                )
-            })
-        };
-        record(shared, &self.event.env, &outcome);
+            Start::Deliver { deadline: self.deadline().min(crate::engine::deadline_in(channel.bound())) }
+        })
+    }
+
+    fn end(&mut self, outcome: ChannelOutcome) {
+        record(&self.notifier.shared, &self.event.env, &outcome);
         self.outcomes.push(outcome);
     }
 
@@ -610,6 +743,17 @@ impl Dispatch<'_> {
         }
     }
 }
+
+/// The first step of delivering one event on one channel.
+enum Start {
+    /// Nothing to wait for.
+    Done(ChannelOutcome),
+    /// Run the delivery until this deadline.
+    Deliver { deadline: Instant },
+}
+
+/// How long past its deadline a delivery may take to be scheduled and report back.
+const SCHEDULING_GRACE: Duration = Duration::from_millis(250);
 
 /// Background mode: hands `job` to the channel's worker, or reports why it could not.
 fn enqueue(bg: &Background, channel: &Channel, job: Job) -> ChannelOutcome {
@@ -666,7 +810,7 @@ async fn worker(shared: Arc<Shared>, index: usize, mut rx: mpsc::Receiver<Job>) 
             deliver_channel(shared.clone(), index, job.event.clone(), job.call, deadline).await
         };
         record(&shared, &job.event.env, &outcome);
-        lock(&bg.completed).push((event, outcome));
+        bg.complete(event, outcome);
         bg.done();
     }
 }
@@ -724,7 +868,18 @@ async fn deliver_channel(
             let task_config = config.clone();
             let event = event.clone();
             let budget = deadline.saturating_duration_since(Instant::now());
+            let running = channel.plugin_calls.fetch_add(1, Ordering::SeqCst);
+            let calls = CallSlot(channel.plugin_calls.clone());
+            if running >= MAX_PLUGIN_CALLS_PER_CHANNEL {
+                drop(calls);
+                let reason = format!(
+                    "notification plugin {name} is stuck: {running} earlier call(s) have not returned past their \
+                     budget, so it is not called again until one does"
+                );
+                return channel.outcome(Outcome::Failed { kind: FailureKind::Stuck, reason }, 0, started.elapsed());
+            }
             let task = tokio::task::spawn_blocking(move || {
+                let _calls = calls;
                 std::panic::catch_unwind(AssertUnwindSafe(|| call(&task_config, &event.env)))
             });
             let outcome = match tokio::time::timeout(budget, task).await {
@@ -757,6 +912,16 @@ async fn deliver_channel(
     }
 }
 
+/// One running plugin call of a channel; the count goes down when the call returns (or
+/// panics), however long after its budget that is.
+struct CallSlot(Arc<AtomicUsize>);
+
+impl Drop for CallSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = panic.downcast_ref::<&str>() {
         (*s).to_owned()
@@ -770,7 +935,7 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 impl std::fmt::Debug for Notifier {
     /// Channel labels (never secrets), the mode and the counters.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let labels: Vec<&str> = self.shared.channels.iter().map(|c| c.label).collect();
+        let labels: Vec<&str> = self.shared.channels.iter().map(|c| &*c.label).collect();
         let mode = if self.shared.background.is_some() { Mode::Background } else { Mode::Sequential };
         f.debug_struct("Notifier")
             .field("channels", &labels)

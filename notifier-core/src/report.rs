@@ -2,6 +2,7 @@
 //! flush report of background mode.
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -26,6 +27,9 @@ pub enum FailureKind {
     Plugin,
     /// The plugin panicked.
     PluginPanic,
+    /// The plugin's earlier calls overran their budget and have not returned: it is
+    /// not called again (and given no more threads) until one does.
+    Stuck,
     /// The per-event budget ran out before this channel's turn.
     Budget,
     /// Background mode: the channel's queue was full.
@@ -46,6 +50,7 @@ impl FailureKind {
             FailureKind::Transport => "transport error",
             FailureKind::Plugin => "plugin error",
             FailureKind::PluginPanic => "plugin panicked",
+            FailureKind::Stuck => "plugin stuck",
             FailureKind::Budget => "event budget exhausted",
             FailureKind::Overflow => "queue full",
             FailureKind::Abandoned => "not delivered before shutdown",
@@ -86,9 +91,8 @@ pub enum Outcome {
 pub struct ChannelOutcome {
     /// Index of the channel in the settings file (0-based).
     pub channel: usize,
-    /// A secret-free label (`http POST https://host/path`). Interned once per distinct
-    /// label for the life of the process, so outcomes copy it for free.
-    pub label: &'static str,
+    /// A secret-free label (`http POST https://host/path`), shared with the channel.
+    pub label: Arc<str>,
     /// What happened.
     pub outcome: Outcome,
     /// HTTP attempts made (0 for filtered, queued and plugin channels).
@@ -224,6 +228,10 @@ pub struct FlushReport {
     pub completed: Vec<(Event, ChannelOutcome)>,
     /// Notifications still queued when the deadline passed.
     pub abandoned: u64,
+    /// Deliveries that finished but are not in `completed`, because more finished since
+    /// the last flush than the notifier keeps (`NotifierBuilder::report_capacity`); the
+    /// oldest are dropped first. They are counted in the stats like every other.
+    pub unreported: u64,
 }
 
 impl FlushReport {

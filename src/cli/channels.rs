@@ -11,8 +11,9 @@ use notifier::{
 use super::DeliveryArgs;
 
 notifier::settings! {
-    /// The embedded default settings (`src/default_settings.yaml`): events as JSON lines
-    /// on stdout. Used when no settings file is given or found.
+    /// The embedded default settings (`src/default_settings.yaml`): one short line per
+    /// event on stderr (`notifier.console`), standard output untouched. Used when no
+    /// settings file is given or found.
     pub mod embedded {
         path: "src/default_settings.yaml",
     }
@@ -33,7 +34,7 @@ impl Channels {
         if !explicit && !settings.exists() {
             tracing::debug!(
                 target: "chaostoolkit",
-                "no settings file at {}; using the embedded default (events on stdout)",
+                "no settings file at {}; using the embedded default (one line per event on stderr)",
                 settings.display()
             );
             return Ok(Channels::Embedded(embedded::Notifications::with(|b| delivery.apply(b))));

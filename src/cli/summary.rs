@@ -40,7 +40,7 @@ impl Summary {
             if matches!(o.outcome, Outcome::Skipped { .. }) {
                 match skipped.iter_mut().find(|(c, _, _)| *c == o.channel) {
                     Some(entry) => entry.2 += 1,
-                    None => skipped.push((o.channel, o.label, 1)),
+                    None => skipped.push((o.channel, &o.label, 1)),
                 }
             }
         }

@@ -4,7 +4,9 @@
 //! |---|---|---|
 //! | `chaosslack.notification` | `notify` | posts the chaostoolkit-slack 0.10 message with `chat.postMessage` |
 //! | `notifier.jsonl` | `notify` | appends one JSON line per event to `path` (`-` = stdout) |
+//! | `notifier.console` | `notify` | one short line per event on stderr (`stream: stdout` for stdout) |
 
+pub mod console;
 pub mod jsonl;
 #[cfg(feature = "http")]
 pub mod slack;
@@ -36,6 +38,12 @@ pub const BUILTINS: &[BuiltinPlugin] = &[
         required: &["path"],
         rust_path: "::notifier::plugins::jsonl::notify",
     },
+    BuiltinPlugin {
+        module: "notifier.console",
+        func: "notify",
+        required: &[],
+        rust_path: "::notifier::plugins::console::notify",
+    },
 ];
 
 /// The built-in plugin registered under `module` (any function name).
@@ -49,6 +57,7 @@ pub fn builtin_fn(module: &str, func: &str) -> Option<crate::PluginFn> {
     match (module, func) {
         ("chaosslack.notification", "notify") => Some(slack::notify),
         ("notifier.jsonl", "notify") => Some(jsonl::notify),
+        ("notifier.console", "notify") => Some(console::notify),
         _ => None,
     }
 }
