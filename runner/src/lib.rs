@@ -77,6 +77,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod execute;
+pub mod interrupt;
 pub mod journal;
 pub mod load;
 pub mod provider;
@@ -91,13 +92,14 @@ use std::sync::Mutex;
 use notifier_core::Event;
 use serde_json::Value;
 
-pub use cli::{RunArgs, RunOutcome, RunStatus, ValidateArgs, ValidateOutcome, run, validate};
+pub use cli::{RunArgs, RunOutcome, RunStatus, ValidateArgs, ValidateOutcome, run, run_interruptible, validate};
 pub use config::Var;
 pub use error::{
-    ActivityFailed, InvalidActivity, InvalidControl, InvalidExperiment, JournalError, LoadError, RunnerError,
-    ValidationError,
+    ActivityError, ActivityFailed, InvalidActivity, InvalidControl, InvalidExperiment, JournalError, LoadError,
+    RunnerError, ValidationError,
 };
 pub use execute::{DryMode, HypothesisStrategy, RollbackStrategy};
+pub use interrupt::{Interrupt, Signal};
 pub use report::Reporter;
 
 /// Receives the flow events; the CLI passes the real dispatcher.
