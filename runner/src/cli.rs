@@ -438,6 +438,38 @@ mod tests {
         assert_eq!(args.journal_path, PathBuf::from("journal.json"));
         assert_eq!(args.rollback_strategy, None);
 
+        assert_eq!(args.hypothesis_frequency, 1.0);
+        assert!(!args.fail_fast);
+
+        let strategies = Cli::try_parse_from([
+            "notifier",
+            "run",
+            "--hypothesis-strategy",
+            "continously",
+            "--hypothesis-frequency",
+            "0.25",
+            "--fail-fast",
+            "e.json",
+        ]);
+        let Ok(Cli { command: Sub::Run(args) }) = strategies else {
+            panic!("run did not parse");
+        };
+        assert_eq!(args.hypothesis_strategy, Some(HypothesisStrategy::Continuously), "the old spelling");
+        assert_eq!(args.hypothesis_frequency, 0.25);
+        assert!(args.fail_fast);
+        for strategy in ["during-method-only", "continuously"] {
+            assert!(Cli::try_parse_from(["notifier", "run", "--hypothesis-strategy", strategy, "e.json"]).is_ok());
+        }
+        assert!(
+            Cli::try_parse_from(["notifier", "run", "--hypothesis-strategy", "skip", "e.json"]).is_err(),
+            "skip is for the experiment's runtime only"
+        );
+        for bad in ["-1", "NaN", "inf", "soon"] {
+            assert!(
+                Cli::try_parse_from(["notifier", "run", "--hypothesis-frequency", bad, "e.json"]).is_err(),
+                "{bad}"
+            );
+        }
         assert!(Cli::try_parse_from(["notifier", "run", "--dry", "everything", "e.json"]).is_err());
         assert!(Cli::try_parse_from(["notifier", "run", "--var", "novalue", "e.json"]).is_err());
     }
@@ -453,6 +485,11 @@ mod tests {
             "--rollback-strategy <STRATEGY>",
             "Only when the steady state deviated after the method",
             "--hypothesis-strategy <STRATEGY>",
+            "during-method-only",
+            "--hypothesis-frequency <SECONDS>",
+            "[default: 1]",
+            "--fail-fast",
+            "Signals: SIGINT (Ctrl-C) or SIGTERM",
             "--dry <WHAT>",
             "--no-validation",
             "--var <KEY[:TYPE]=VALUE>",

@@ -115,10 +115,8 @@ impl Child_ {
         let elapsed = self.started.elapsed();
         let journal_path = self.path("journal.json");
         let output = self.child.wait_with_output().expect("output");
-        let journal = std::fs::read(journal_path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or(Value::Null);
+        let journal =
+            std::fs::read(journal_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null);
         Finished {
             exit_code: status.code(),
             elapsed,
