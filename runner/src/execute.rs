@@ -40,6 +40,15 @@
 //! ([`ActivityError::Fatal`]) aborts the method (`aborted`, rollbacks by strategy), as
 //! the reference's unexpected exceptions do.
 //!
+//! Why a level stops travels up as a value ([`Executed`]'s `stop`, then
+//! `run_activities`' and `Phase::run`'s), never as an unwinding panic, so each level
+//! still gets to run what must follow it. That is where controls plug in: an
+//! activity's after-hook at the end of `Runner::execute` (its state is the record, or
+//! none when a signal stopped it before it started), the method's and rollbacks' around
+//! `run_activities`, the hypothesis' around `run_hypothesis`, the experiment's after
+//! `Phase::run` returns (before the rollbacks); a hook that interrupts the run becomes
+//! one more kind of stop.
+//!
 //! Dry modes: `probes`/`actions`/`activities` record the chosen activities as succeeded
 //! with a `null` output without running them (no tolerance check in the hypothesis
 //! then), `pause` skips the pauses. An activity's own `dry` key (same values) overrides
