@@ -40,7 +40,7 @@
 //! ([`ActivityError::Fatal`]) aborts the method (`aborted`, rollbacks by strategy), as
 //! the reference's unexpected exceptions do.
 //!
-//! Why a level stops travels up as a value ([`Executed`]'s `stop`, then
+//! Why a level stops travels up as a value (`Executed::stop`, then
 //! `run_activities`' and `Phase::run`'s), never as an unwinding panic, so each level
 //! still gets to run what must follow it. That is where controls plug in: an
 //! activity's after-hook at the end of `Runner::execute` (its state is the record, or
