@@ -317,8 +317,9 @@ fn resolve_options(args: &RunArgs, experiment: &serde_json::Map<String, Value>) 
         None => {
             let name = from_runtime("hypothesis");
             if name == "continously" {
+                // The reference's words (it says them for the experiment's runtime too).
                 tracing::warn!(
-                    "The hypothesis strategy \"continously\" is deprecated and will soon be removed. Instead, please use \"continuously\""
+                    "The \"--hypothesis-strategy=continously\" command is depreciating and will be removed in a future version\nInstead, please use \"--hypothesis-strategy=continuously\""
                 );
             }
             match HypothesisStrategy::parse(&name) {
