@@ -7,7 +7,12 @@ notification sink on /events plus the tiny service the http experiments probe), 
 directory, and writes conformance/runner/<scenario>.json with the exit code, the
 journal file and every envelope received, normalised (see normalise()).
 
-Run it through conformance/run_ctk_runner.sh, which builds the Python environment.
+Scenarios with signals run chaos in the background and send each signal to its process
+once the experiment has touched the named file (so the signal lands in the same activity
+on every run); the recording lists them under "signals" for the replay.
+
+Run it through conformance/run_ctk_runner.sh, which builds the Python environment; give
+scenario names as arguments to re-record only those.
 """
 
 import json
@@ -15,10 +20,12 @@ import os
 import pathlib
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -59,6 +66,92 @@ SCENARIOS = [
     ),
     ("run-method-failure", "run", "method-failure.json", []),
     ("run-http-health", "run", "http-health.json", ["--var", "service_url=<service>"]),
+    # Interruption by signals (chaostoolkit-lib's exit_signals + the CLI's
+    # SignalRecorder): each signal is sent to the chaos process (not its group) once the
+    # named file exists in the scenario's directory.
+    ("run-sigint", "run", "long-action.json", ["--var", "dir=<tmp>"], [("SIGINT", "method-started")]),
+    ("run-sigterm", "run", "long-action.json", ["--var", "dir=<tmp>"], [("SIGTERM", "method-started")]),
+    (
+        "run-sigint-rollbacks-always",
+        "run",
+        "long-action.json",
+        ["--var", "dir=<tmp>", "--rollback-strategy", "always"],
+        [("SIGINT", "method-started")],
+    ),
+    (
+        "run-sigterm-rollbacks-always",
+        "run",
+        "long-action.json",
+        ["--var", "dir=<tmp>", "--rollback-strategy", "always"],
+        [("SIGTERM", "method-started")],
+    ),
+    (
+        "run-sigint-twice-rollbacks-always",
+        "run",
+        "long-action.json",
+        ["--var", "dir=<tmp>", "--var", "rollback_seconds=30", "--rollback-strategy", "always"],
+        [("SIGINT", "method-started"), ("SIGINT", "rollback-started")],
+    ),
+    (
+        "run-sigterm-twice-rollbacks-always",
+        "run",
+        "long-action.json",
+        ["--var", "dir=<tmp>", "--var", "rollback_seconds=30", "--rollback-strategy", "always"],
+        [("SIGTERM", "method-started"), ("SIGTERM", "rollback-started")],
+    ),
+    (
+        "run-sigusr1-rollbacks-always",
+        "run",
+        "long-action.json",
+        ["--var", "dir=<tmp>", "--rollback-strategy", "always"],
+        [("SIGUSR1", "method-started")],
+    ),
+    (
+        "run-sigusr2-rollbacks-always",
+        "run",
+        "long-action.json",
+        ["--var", "dir=<tmp>", "--rollback-strategy", "always"],
+        [("SIGUSR2", "method-started")],
+    ),
+    # The during-method hypothesis. The experiment synchronises the method with the
+    # probe's runs through files, so the iterations are the same on every run.
+    (
+        "run-during-method-only",
+        "run",
+        "during-method.json",
+        ["--var", "dir=<tmp>", "--hypothesis-strategy", "during-method-only"],
+    ),
+    (
+        "run-during-method-only-fail-fast",
+        "run",
+        "during-method.json",
+        [
+            "--var", "dir=<tmp>", "--var", "linger=1",
+            "--hypothesis-strategy", "during-method-only", "--hypothesis-frequency", "0.5", "--fail-fast",
+        ],
+    ),
+    (
+        "run-continuously",
+        "run",
+        "during-method.json",
+        ["--var", "dir=<tmp>", "--var", "first=3", "--var", "second=4", "--hypothesis-strategy", "continuously"],
+    ),
+    (
+        "run-continuously-fail-fast",
+        "run",
+        "during-method.json",
+        [
+            "--var", "dir=<tmp>", "--var", "first=3", "--var", "second=4", "--var", "linger=1",
+            "--hypothesis-strategy", "continuously", "--hypothesis-frequency", "0.5", "--fail-fast",
+        ],
+    ),
+    (
+        "run-during-probe-error",
+        "run",
+        "missing-probe-executable.json",
+        ["--no-validation", "--hypothesis-strategy", "during-method-only"],
+    ),
+    ("run-method-missing-executable", "run", "missing-executable.json", ["--no-validation"]),
 ]
 
 
@@ -157,7 +250,23 @@ def normalise(value, ctx, key=None):
     return value
 
 
-def run_scenario(name, command, experiment, extra, server, chaos, settings_path, versions):
+def send_signals(proc, tmp, signals, log):
+    """Send each (signal name, file) once the file exists in `tmp` (60 s at most)."""
+    for name, marker in signals:
+        path = os.path.join(tmp, marker)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(path) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if proc.poll() is not None:
+            log.append(f"{name}: the process had already exited")
+            return
+        # Let the process settle in its wait for the child.
+        time.sleep(0.2)
+        os.kill(proc.pid, getattr(signal, name))
+        log.append(f"{name} sent after {marker}")
+
+
+def run_scenario(name, command, experiment, extra, signals, server, chaos, settings_path, versions):
     tmp = tempfile.mkdtemp(prefix="ctk-runner-")
     try:
         service = f"http://127.0.0.1:{server.server_address[1]}"
@@ -170,7 +279,24 @@ def run_scenario(name, command, experiment, extra, server, chaos, settings_path,
             cmd += ["--journal-path", journal_path]
         cmd += args + [exp_path]
         server.events.clear()
-        proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=120)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=tmp,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            # Default dispositions, whatever this script inherited (a background job
+            # ignores SIGINT).
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        sent = []
+        sender = threading.Thread(target=send_signals, args=(proc, tmp, signals, sent))
+        sender.start()
+        started = time.monotonic()
+        stdout, stderr = proc.communicate(timeout=120)
+        elapsed = time.monotonic() - started
+        sender.join()
+        proc.stdout, proc.stderr = stdout, stderr
         journal = None
         if os.path.exists(journal_path):
             with open(journal_path) as f:
@@ -185,11 +311,13 @@ def run_scenario(name, command, experiment, extra, server, chaos, settings_path,
             "events": [normalise(e, ctx) for e in server.events],
             "recorded_with": versions,
         }
+        if signals:
+            record["signals"] = [{"signal": sig, "after": f"<tmp>/{marker}"} for sig, marker in signals]
         with open(OUT / f"{name}.json", "w") as f:
             json.dump(record, f, indent=2, ensure_ascii=False)
             f.write("\n")
         names = [e["name"] for e in server.events]
-        print(f"{name}: exit {proc.returncode}, events {names}")
+        print(f"{name}: exit {proc.returncode} in {elapsed:.1f}s, events {names}" + (f", {sent}" if signals else ""))
         if proc.returncode not in (0, 1):
             print(proc.stdout, proc.stderr, file=sys.stderr)
     finally:
@@ -212,8 +340,10 @@ def main():
     server.events = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
     OUT.mkdir(exist_ok=True)
-    for stale in OUT.glob("*.json"):
-        stale.unlink()
+    if len(sys.argv) == 1:
+        # A full recording replaces every golden; naming scenarios re-records those only.
+        for stale in OUT.glob("*.json"):
+            stale.unlink()
     with tempfile.TemporaryDirectory() as d:
         settings_path = os.path.join(d, "settings.yaml")
         with open(settings_path, "w") as f:
@@ -222,8 +352,12 @@ def main():
                 "  - type: http\n"
                 f"    url: http://127.0.0.1:{server.server_address[1]}/events\n"
             )
-        for name, command, experiment, extra in SCENARIOS:
-            run_scenario(name, command, experiment, extra, server, chaos, settings_path, versions)
+        only = set(sys.argv[1:])
+        for name, command, experiment, extra, *signals in SCENARIOS:
+            if only and name not in only:
+                continue
+            signals = signals[0] if signals else []
+            run_scenario(name, command, experiment, extra, signals, server, chaos, settings_path, versions)
     server.shutdown()
 
 

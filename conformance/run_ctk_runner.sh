@@ -12,7 +12,8 @@
 #      `chaos --no-version-check --no-log-file --settings S run|validate …` for every
 #      scenario, storing the exit code, the journal and the normalised envelopes.
 #
-# Usage: conformance/run_ctk_runner.sh        (from anywhere inside the repository)
+# Usage: conformance/run_ctk_runner.sh [SCENARIO…]   (from anywhere inside the repository;
+#        with names, only those scenarios are re-recorded)
 # Env:   PYTHON=/path/to/python3.12  to use another interpreter for the venv.
 #
 # Needs PyPI on the first run only. The Rust test does not need Python.

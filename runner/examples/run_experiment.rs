@@ -41,7 +41,13 @@ fn main() {
     let cli = Cli::parse();
     let mut out = std::io::stdout();
     let code = match &cli.command {
-        Command::Run(args) => notifier_runner::run(args, &PrintEvents, &mut out).map(|o| o.exit_code),
+        Command::Run(args) => {
+            // Ctrl-C and SIGTERM interrupt the run (journal status "interrupted").
+            let interrupt = notifier_runner::Interrupt::new();
+            #[cfg(unix)]
+            let _signals = notifier_runner::interrupt::forward_signals(&interrupt).ok();
+            notifier_runner::run_interruptible(args, &PrintEvents, &mut out, &interrupt).map(|o| o.exit_code)
+        }
         Command::Validate(args) => notifier_runner::validate(args, &PrintEvents, &mut out).map(|o| o.exit_code),
     };
     match code {

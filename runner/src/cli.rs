@@ -12,6 +12,7 @@ use crate::FlowNotifier;
 use crate::config::Var;
 use crate::error::{InvalidExperiment, JournalError, RunnerError, ValidationError};
 use crate::execute::{self, DryMode, HypothesisStrategy, Options, RollbackStrategy};
+use crate::interrupt::Interrupt;
 use crate::journal;
 use crate::load::load_experiment;
 use crate::pyvalue::type_name;
@@ -29,10 +30,18 @@ Events (to the channels of the settings file):
 Exit status: 0 when the run completed without deviating, 1 otherwise.
 The journal is written before the final events are sent.
 
+Signals: SIGINT (Ctrl-C) or SIGTERM ends the current activity (a process is killed
+with its process group), skips the rest of the method and the hypothesis after it,
+plays the rollbacks only with --rollback-strategy always (a second signal stops
+them), writes the journal with status \"interrupted\" and its \"interruption\", sends
+run-failed and exits 1. SIGUSR1 does the same without \"interruption\"; SIGUSR2
+also never plays the rollbacks.
+
 Examples:
   notifier run examples/experiments/local-health.json
   notifier run --dry activities --journal-path /tmp/j.json experiment.yaml
-  notifier run --rollback-strategy always --var marker=/tmp/flag experiment.json";
+  notifier run --rollback-strategy always --var marker=/tmp/flag experiment.json
+  notifier run --hypothesis-strategy continuously --hypothesis-frequency 0.5 --fail-fast e.json";
 
 const VALIDATE_AFTER_HELP: &str = "\
 Events: validate-started, then validate-completed (exit 0) or validate-failed with the
@@ -59,10 +68,21 @@ pub struct RunArgs {
     pub rollback_strategy: Option<RollbackStrategy>,
 
     /// When to check the steady-state hypothesis. Defaults to the experiment's
-    /// runtime.hypothesis.strategy, else `default`. `during-method-only` and
-    /// `continuously` are not supported.
+    /// runtime.hypothesis.strategy (which may also say `skip`), else `default`.
     #[arg(long, value_enum, value_name = "STRATEGY")]
     pub hypothesis_strategy: Option<HypothesisStrategy>,
+
+    /// Seconds between the end of one during-method hypothesis and the start of the
+    /// next (during-method-only and continuously).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, value_parser = parse_frequency)]
+    pub hypothesis_frequency: f64,
+
+    /// With during-method-only or continuously: fail the run at the first
+    /// during-method hypothesis that is not met; the method stops after its current
+    /// activity (continuously still checks the hypothesis after the method, which then
+    /// decides the status).
+    #[arg(long)]
+    pub fail_fast: bool,
 
     /// Run without executing the chosen activities (or without pausing).
     #[arg(long, value_enum, value_name = "WHAT")]
@@ -86,10 +106,19 @@ impl RunArgs {
             journal_path: execute::default_journal_path().to_path_buf(),
             rollback_strategy: None,
             hypothesis_strategy: None,
+            hypothesis_frequency: 1.0,
+            fail_fast: false,
             dry: None,
             no_validation: false,
             vars: Vec::new(),
         }
+    }
+}
+
+fn parse_frequency(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(f) if f.is_finite() && f >= 0.0 => Ok(f),
+        _ => Err(format!("expected a number of seconds (0 or more), not {text:?}")),
     }
 }
 
@@ -176,17 +205,27 @@ impl Emitter<'_> {
 /// `notifier run`: load, `run-started`, validate, run, write the journal, then
 /// `run-completed` or `run-failed`, and `run-deviated` when the run deviated.
 ///
-/// Returns `Err` (and sends nothing) only when the experiment cannot be loaded or the
-/// command line asks for something unsupported. `out` receives the console report.
+/// Nothing can interrupt this run (see [`run_interruptible`]). Returns `Err` (and
+/// sends nothing) only when the experiment cannot be loaded. `out` receives the
+/// console report.
 pub fn run(args: &RunArgs, notifier: &dyn FlowNotifier, out: &mut dyn Write) -> Result<RunOutcome, RunnerError> {
-    if let Some(strategy) = args.hypothesis_strategy
-        && !strategy.is_supported()
-    {
-        return Err(RunnerError::Unsupported(format!(
-            "--hypothesis-strategy {} is not supported by this runner (supported: default, before-method-only, after-method-only)",
-            strategy.as_str()
-        )));
-    }
+    run_interruptible(args, notifier, out, &Interrupt::new())
+}
+
+/// [`run`], interrupted by the signals raised on `interrupt` (connect it to the
+/// process's signals with [`crate::interrupt::forward_signals`], or raise them
+/// yourself).
+///
+/// A signal raised before the run starts (while the experiment loads, `run-started`
+/// is sent or validation runs) interrupts it before its first activity; one raised
+/// after the rollbacks changes nothing. See [`crate::execute`] for what an
+/// interruption does.
+pub fn run_interruptible(
+    args: &RunArgs,
+    notifier: &dyn FlowNotifier,
+    out: &mut dyn Write,
+    interrupt: &Interrupt,
+) -> Result<RunOutcome, RunnerError> {
     let experiment = load_experiment(&args.experiment)?;
     let mut reporter = Reporter::new(out);
     let mut emitter = Emitter { notifier, sent: Vec::new() };
@@ -229,7 +268,7 @@ pub fn run(args: &RunArgs, notifier: &dyn FlowNotifier, out: &mut dyn Write) -> 
         Ok(options) => options,
         Err(e) => return Ok(invalid(e.into(), &mut reporter, emitter)),
     };
-    let journal = match execute::run_experiment(map, &options, &mut reporter) {
+    let journal = match execute::run_experiment(map, &options, &mut reporter, interrupt) {
         Ok(journal) => journal,
         Err(e) => return Ok(invalid(e, &mut reporter, emitter)),
     };
@@ -277,9 +316,15 @@ fn resolve_options(args: &RunArgs, experiment: &serde_json::Map<String, Value>) 
         Some(s) => s,
         None => {
             let name = from_runtime("hypothesis");
+            if name == "continously" {
+                // The reference's words (it says them for the experiment's runtime too).
+                tracing::warn!(
+                    "The \"--hypothesis-strategy=continously\" command is depreciating and will be removed in a future version\nInstead, please use \"--hypothesis-strategy=continuously\""
+                );
+            }
             match HypothesisStrategy::parse(&name) {
-                Some(s) if s.is_supported() => s,
-                _ => return Err(InvalidExperiment::UnsupportedHypothesisStrategy { strategy: name }),
+                Some(s) => s,
+                None => return Err(InvalidExperiment::UnknownHypothesisStrategy { strategy: name }),
             }
         }
     };
@@ -294,7 +339,14 @@ fn resolve_options(args: &RunArgs, experiment: &serde_json::Map<String, Value>) 
             parsed
         }
     };
-    Ok(Options { dry: args.dry, hypothesis_strategy, rollback_strategy, vars: args.vars.clone() })
+    Ok(Options {
+        dry: args.dry,
+        hypothesis_strategy,
+        hypothesis_frequency: args.hypothesis_frequency,
+        fail_fast: args.fail_fast,
+        rollback_strategy,
+        vars: args.vars.clone(),
+    })
 }
 
 /// `notifier validate`: load, `validate-started`, then `validate-completed` or
@@ -387,6 +439,38 @@ mod tests {
         assert_eq!(args.journal_path, PathBuf::from("journal.json"));
         assert_eq!(args.rollback_strategy, None);
 
+        assert_eq!(args.hypothesis_frequency, 1.0);
+        assert!(!args.fail_fast);
+
+        let strategies = Cli::try_parse_from([
+            "notifier",
+            "run",
+            "--hypothesis-strategy",
+            "continously",
+            "--hypothesis-frequency",
+            "0.25",
+            "--fail-fast",
+            "e.json",
+        ]);
+        let Ok(Cli { command: Sub::Run(args) }) = strategies else {
+            panic!("run did not parse");
+        };
+        assert_eq!(args.hypothesis_strategy, Some(HypothesisStrategy::Continuously), "the old spelling");
+        assert_eq!(args.hypothesis_frequency, 0.25);
+        assert!(args.fail_fast);
+        for strategy in ["during-method-only", "continuously"] {
+            assert!(Cli::try_parse_from(["notifier", "run", "--hypothesis-strategy", strategy, "e.json"]).is_ok());
+        }
+        assert!(
+            Cli::try_parse_from(["notifier", "run", "--hypothesis-strategy", "skip", "e.json"]).is_err(),
+            "skip is for the experiment's runtime only"
+        );
+        for bad in ["-1", "NaN", "inf", "soon"] {
+            assert!(
+                Cli::try_parse_from(["notifier", "run", "--hypothesis-frequency", bad, "e.json"]).is_err(),
+                "{bad}"
+            );
+        }
         assert!(Cli::try_parse_from(["notifier", "run", "--dry", "everything", "e.json"]).is_err());
         assert!(Cli::try_parse_from(["notifier", "run", "--var", "novalue", "e.json"]).is_err());
     }
@@ -402,6 +486,11 @@ mod tests {
             "--rollback-strategy <STRATEGY>",
             "Only when the steady state deviated after the method",
             "--hypothesis-strategy <STRATEGY>",
+            "during-method-only",
+            "--hypothesis-frequency <SECONDS>",
+            "[default: 1]",
+            "--fail-fast",
+            "Signals: SIGINT (Ctrl-C) or SIGTERM",
             "--dry <WHAT>",
             "--no-validation",
             "--var <KEY[:TYPE]=VALUE>",

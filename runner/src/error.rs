@@ -87,11 +87,12 @@ pub enum InvalidExperiment {
         /// `method`, `rollbacks` or `probes`.
         section: &'static str,
     },
-    /// The experiment asks for a hypothesis strategy this runner does not implement.
+    /// The experiment's `runtime.hypothesis.strategy` is not a strategy (chaostoolkit
+    /// crashes with `ValueError: Unknown strategy` here).
     #[error(
-        "hypothesis strategy '{strategy}' is not supported by this runner (supported: default, before-method-only, after-method-only)"
+        "unknown hypothesis strategy '{strategy}' (one of: default, before-method-only, after-method-only, during-method-only, continuously, skip)"
     )]
-    UnsupportedHypothesisStrategy {
+    UnknownHypothesisStrategy {
         /// The requested strategy.
         strategy: String,
     },
@@ -383,6 +384,24 @@ impl ActivityFailed {
     }
 }
 
+/// Why an activity produced no output: it failed, a signal interrupted it, or an
+/// unexpected error stopped it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ActivityError {
+    /// The activity failed (`status: "failed"` with its `exception`); the run goes on.
+    #[error(transparent)]
+    Failed(#[from] ActivityFailed),
+    /// A signal interrupted it: its record has no `status` and the run is interrupted.
+    #[error("interrupted by {0}")]
+    Interrupted(crate::interrupt::Signal),
+    /// What chaostoolkit-lib raises as an exception other than `ActivityFailed`: the
+    /// record has no `status`; in the method (or the during-method hypothesis) the run
+    /// is `aborted`. The message is logged.
+    #[error("{0}")]
+    Fatal(String),
+}
+
 /// The first problem `validate` found, whichever exception kind it is.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ValidationError {
@@ -532,9 +551,6 @@ pub enum RunnerError {
     /// The experiment could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
-    /// The command line asks for something this runner does not implement.
-    #[error("{0}")]
-    Unsupported(String),
     /// A `--var` could not be converted to its type.
     #[error("--var {name}: {reason}")]
     BadVar {

@@ -1,21 +1,53 @@
 //! Step 4: run a validated experiment and fill its journal (chaostoolkit-lib 1.45.1's
-//! algorithm with the `default`, `before-method-only` and `after-method-only`
-//! hypothesis strategies).
+//! algorithm, every hypothesis strategy, interruption by signals).
 //!
 //! 1. Load the configuration (with `--var` overrides), the secrets and the dynamic
-//!    configuration; substitute `${…}` in the title.
-//! 2. Steady-state hypothesis before the method (when it has probes). When it is not
-//!    met the method is skipped and the status is `completed`, or `failed` when a probe
-//!    itself failed (chaostoolkit-lib 1.45.1: a tolerance miss before the method is
-//!    *not* a failure, and the run exits 0).
+//!    configuration; substitute `${…}` in the title. The signal window opens here
+//!    (see below).
+//! 2. Steady-state hypothesis before the method (when it has probes and the strategy
+//!    says so). When it is not met the method is skipped and the status is
+//!    `completed`, or `failed` when a probe itself failed (chaostoolkit-lib 1.45.1: a
+//!    tolerance miss before the method is *not* a failure, and the run exits 0).
 //! 3. The method, in order; `background: true` activities run on their own thread and
 //!    are awaited at the end of the method. An activity failure does not change the
-//!    status.
+//!    status. With `during-method-only` or `continuously`, the hypothesis also runs on
+//!    a thread of its own from just before the method until it returns: once at
+//!    once, then `frequency` seconds after each iteration ends; each iteration is
+//!    appended to `steady_states.during`. A miss there logs a warning and never sets
+//!    `deviated`; with `fail_fast` the first miss sets the status to `failed` and the
+//!    method stops after its current activity.
 //! 4. The hypothesis again after the method: not met → `deviated: true`, status
-//!    `completed` (or `failed` when a probe failed).
-//! 5. Rollbacks per strategy: `default` plays them unless the status is `failed`,
-//!    `always`/`never` do what they say, `deviated` only when the run deviated.
-//! 6. `end`, `duration`; any other status becomes `completed`.
+//!    `completed` (or `failed` when a probe failed), overwriting what the during
+//!    thread set.
+//! 5. Rollbacks per strategy: `default` plays them unless the status is `failed` or
+//!    `interrupted`, `always`/`never` do what they say, `deviated` only when the run
+//!    deviated.
+//! 6. `end`, `duration`; any other status becomes `completed`; `interruption` last.
+//!
+//! # Interruption
+//!
+//! Every blocking wait of a run watches an [`Interrupt`] (the CLI connects it to
+//! SIGINT, SIGTERM, SIGUSR1 and SIGUSR2). A signal in steps 1–4 ends the current
+//! activity (its record keeps no `status`), skips everything left of the method and
+//! the after-hypothesis, and makes the run `interrupted`; the rollbacks then follow
+//! the strategy (`default` and `deviated` play none, `always` plays them, SIGUSR2
+//! never), and a further signal during the rollbacks stops them. A signal received
+//! before step 1 interrupts the run as soon as it starts. Signals after the rollbacks
+//! change nothing: the journal is written and the final events are sent. SIGINT and
+//! SIGTERM are recorded under the journal's `interruption` key.
+//!
+//! An activity error that is neither a failure nor an interruption
+//! ([`ActivityError::Fatal`]) aborts the method (`aborted`, rollbacks by strategy), as
+//! the reference's unexpected exceptions do.
+//!
+//! Why a level stops travels up as a value (`Executed::stop`, then
+//! `run_activities`' and `Phase::run`'s), never as an unwinding panic, so each level
+//! still gets to run what must follow it. That is where controls plug in: an
+//! activity's after-hook at the end of `Runner::execute` (its state is the record, or
+//! none when a signal stopped it before it started), the method's and rollbacks' around
+//! `run_activities`, the hypothesis' around `run_hypothesis`, the experiment's after
+//! `Phase::run` returns (before the rollbacks); a hook that interrupts the run becomes
+//! one more kind of stop.
 //!
 //! Dry modes: `probes`/`actions`/`activities` record the chosen activities as succeeded
 //! with a `null` output without running them (no tolerance check in the hypothesis
@@ -23,12 +55,14 @@
 //! the command line for that activity.
 
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value, json};
 
 use crate::config::{Var, load_configuration, load_secrets};
-use crate::error::{ActivityFailed, InvalidActivity, ValidationError};
+use crate::error::{ActivityError, ActivityFailed, InvalidActivity, ValidationError};
+use crate::interrupt::{Flag, Interrupt, Signal, Watch};
 use crate::journal;
 use crate::provider::{http::run_http, process::run_process};
 use crate::pyvalue::{py_str, truthy};
@@ -82,10 +116,15 @@ pub enum HypothesisStrategy {
     BeforeMethodOnly,
     /// Only after the method.
     AfterMethodOnly,
-    /// Continuously during the method only (not supported by this runner).
+    /// Only during the method: at its start, then every --hypothesis-frequency seconds
+    /// until it returns.
     DuringMethodOnly,
-    /// Before, continuously during, and after the method (not supported by this runner).
+    /// Before, during (as during-method-only) and after the method.
+    #[value(alias = "continously")]
     Continuously,
+    /// Never (only through the experiment's runtime.hypothesis.strategy).
+    #[value(skip)]
+    Skip,
 }
 
 impl HypothesisStrategy {
@@ -97,6 +136,15 @@ impl HypothesisStrategy {
             HypothesisStrategy::AfterMethodOnly => "after-method-only",
             HypothesisStrategy::DuringMethodOnly => "during-method-only",
             HypothesisStrategy::Continuously => "continuously",
+            HypothesisStrategy::Skip => "skip",
+        }
+    }
+
+    /// The name the reference logs (`Steady-state strategy: continuous`).
+    fn log_name(self) -> &'static str {
+        match self {
+            HypothesisStrategy::Continuously => "continuous",
+            other => other.as_str(),
         }
     }
 
@@ -109,16 +157,9 @@ impl HypothesisStrategy {
             "after-method-only" => Some(HypothesisStrategy::AfterMethodOnly),
             "during-method-only" => Some(HypothesisStrategy::DuringMethodOnly),
             "continuously" | "continously" => Some(HypothesisStrategy::Continuously),
+            "skip" => Some(HypothesisStrategy::Skip),
             _ => None,
         }
-    }
-
-    /// Whether this runner implements the strategy.
-    pub fn is_supported(self) -> bool {
-        matches!(
-            self,
-            HypothesisStrategy::Default | HypothesisStrategy::BeforeMethodOnly | HypothesisStrategy::AfterMethodOnly
-        )
     }
 
     fn before(self) -> bool {
@@ -126,6 +167,10 @@ impl HypothesisStrategy {
             self,
             HypothesisStrategy::Default | HypothesisStrategy::BeforeMethodOnly | HypothesisStrategy::Continuously
         )
+    }
+
+    fn during(self) -> bool {
+        matches!(self, HypothesisStrategy::DuringMethodOnly | HypothesisStrategy::Continuously)
     }
 
     fn after(self) -> bool {
@@ -177,8 +222,13 @@ impl RollbackStrategy {
 pub struct Options {
     /// What not to execute.
     pub dry: Option<DryMode>,
-    /// When the hypothesis runs (must be supported).
+    /// When the hypothesis runs.
     pub hypothesis_strategy: HypothesisStrategy,
+    /// Seconds between two during-method hypotheses (the end of one and the start of
+    /// the next).
+    pub hypothesis_frequency: f64,
+    /// Fail the run at the first during-method hypothesis that is not met.
+    pub fail_fast: bool,
     /// When rollbacks play; `None` stands for an unknown strategy named in the
     /// experiment, with which the reference plays no rollback.
     pub rollback_strategy: Option<RollbackStrategy>,
@@ -191,28 +241,43 @@ impl Default for Options {
         Options {
             dry: None,
             hypothesis_strategy: HypothesisStrategy::Default,
+            hypothesis_frequency: 1.0,
+            fail_fast: false,
             rollback_strategy: Some(RollbackStrategy::Default),
             vars: Vec::new(),
         }
     }
 }
 
+/// Why a phase of the run ended early.
+#[derive(Debug, Clone, PartialEq)]
+enum Stop {
+    /// A signal arrived.
+    Interrupted(Signal),
+    /// An unexpected error ([`ActivityError::Fatal`]).
+    Fatal(String),
+}
+
 /// Runs an experiment (validated, or `--no-validation`) and returns its journal.
 ///
-/// The only error is a configuration or secret that cannot be loaded (an unset
-/// environment variable…), which validation normally reports first.
+/// `interrupt` is watched from the start: a signal received before this call
+/// interrupts the run before its first activity. The only error is a configuration or
+/// secret that cannot be loaded (an unset environment variable…), which validation
+/// normally reports first.
 pub fn run_experiment(
     experiment: &Map<String, Value>,
     options: &Options,
     reporter: &mut Reporter<'_>,
+    interrupt: &Interrupt,
 ) -> Result<Value, ValidationError> {
     let started = SystemTime::now();
+    let watch = interrupt.watch_from_start();
     let configuration = load_configuration(experiment.get("configuration"), &options.vars)?;
     let secrets = load_secrets(experiment.get("secrets"))?;
     let mut experiment = experiment.clone();
     let runner = {
         let raw_scope = Scope::new(&configuration, &secrets);
-        let configuration = load_dynamic_configuration(&configuration, &raw_scope);
+        let configuration = load_dynamic_configuration(&configuration, &raw_scope, &watch);
         if let Some(title) = experiment.get("title") {
             let title = Scope::new(&configuration, &secrets).substitute(title);
             experiment.insert("title".into(), title);
@@ -220,9 +285,13 @@ pub fn run_experiment(
         experiment.insert("dry".into(), options.dry.map_or(Value::Null, |d| json!(d.as_str())));
         Runner { cache: ActivityCache::new(&experiment), configuration, secrets: &secrets, dry: options.dry }
     };
+    // The signal window of the reference opens here (chaoslib's `exit_signals`).
     let title = py_str(experiment.get("title").unwrap_or(&Value::Null));
     tracing::info!("Running experiment: {title}");
     let mut journal = Value::Object(journal::initialize(&experiment, started));
+    if let Some(dry) = options.dry {
+        tracing::warn!("Running experiment with dry {}", dry.as_str());
+    }
     if has_controls(&experiment) {
         tracing::warn!("the experiment declares controls: this runner does not apply them");
         reporter.note("note: controls are declared but this runner does not apply them");
@@ -230,103 +299,254 @@ pub fn run_experiment(
     if experiment.get("runtime").and_then(|r| r.get("python")).is_some() {
         tracing::warn!("runtime.python is ignored: this runner needs no Python runtime");
     }
-    tracing::info!(
-        "Steady-state strategy: {} / rollbacks strategy: {}",
-        options.hypothesis_strategy.as_str(),
-        options.rollback_strategy.map_or("unknown", |s| s.as_str())
-    );
-
-    let hypothesis = experiment.get("steady-state-hypothesis").filter(|h| h.get("probes").is_some_and(truthy));
-    if hypothesis.is_none() {
-        tracing::info!("No steady state hypothesis with probes: only running the method");
-    }
     let strategy = options.hypothesis_strategy;
+    tracing::info!("Steady-state strategy: {}", strategy.log_name());
+    tracing::info!("Rollbacks strategy: {}", options.rollback_strategy.map_or("unknown", |s| s.as_str()));
 
-    let mut proceed = true;
-    if let Some(hypo) = hypothesis
-        && strategy.before()
-    {
-        reporter.section(&format!(
-            "Steady-state hypothesis (before the method): {}",
-            py_str(hypo.get("title").unwrap_or(&Value::Null))
-        ));
-        let state = runner.run_hypothesis(hypo, reporter);
-        journal["steady_states"]["before"] = state.clone();
-        if state["steady_state_met"] != Value::Bool(true) {
-            journal["status"] = json!(status_after_miss(&state));
-            tracing::error!(
-                "Steady state probe '{}' is not in the given tolerance: the method is skipped",
-                last_probe_name(&state)
-            );
-            reporter.note("the method is skipped");
-            proceed = false;
+    let hypothesis = if strategy == HypothesisStrategy::Skip {
+        tracing::info!("Skipping Steady-State Hypothesis as requested");
+        None
+    } else {
+        let hypothesis = experiment.get("steady-state-hypothesis").filter(|h| h.get("probes").is_some_and(truthy));
+        if hypothesis.is_none() {
+            tracing::info!("No steady state hypothesis defined. That's ok, just exploring.");
         }
-    }
+        hypothesis
+    };
 
-    let mut method_ran = false;
-    if proceed {
-        reporter.section("Method");
-        journal["run"] = Value::Array(runner.run_activities(experiment.get("method"), reporter));
-        method_ran = true;
+    let phase = Phase { runner: &runner, experiment: &experiment, hypothesis, options };
+    if let Err(Stop::Fatal(message)) = phase.run(&mut journal, reporter, &watch) {
+        // Only the hypothesis before or after the method gets here (the reference
+        // crashes there, without a journal); the method handles its own.
+        tracing::error!("{message}");
+        reporter.note(&format!("aborted: {message}"));
+        journal["status"] = json!("aborted");
     }
-
-    if method_ran
-        && strategy.after()
-        && let Some(hypo) = hypothesis
-    {
-        reporter.section(&format!(
-            "Steady-state hypothesis (after the method): {}",
-            py_str(hypo.get("title").unwrap_or(&Value::Null))
-        ));
-        let state = runner.run_hypothesis(hypo, reporter);
-        journal["steady_states"]["after"] = state.clone();
-        if state["steady_state_met"] != Value::Bool(true) {
-            journal["deviated"] = json!(true);
-            journal["status"] = json!(status_after_miss(&state));
-            tracing::error!(
-                "Steady state probe '{}' is not in the given tolerance after the method: the system deviated",
-                last_probe_name(&state)
-            );
-        }
+    // What the experiment phase saw, and a fresh view for the rollbacks: a signal that
+    // arrived after the last activity still interrupts the run.
+    let (signal, rollback_watch) = watch.split();
+    if let Some(signal) = signal {
+        journal["status"] = json!("interrupted");
+        log_interruption(signal);
+        reporter.note(&format!("interrupted: {signal} received"));
     }
 
     let deviated = journal["deviated"] == Value::Bool(true);
     let status = journal["status"].as_str().map(str::to_string);
-    let play = match options.rollback_strategy {
-        Some(RollbackStrategy::Always) => true,
-        Some(RollbackStrategy::Never) => false,
-        Some(RollbackStrategy::Default) => !matches!(status.as_deref(), Some("failed" | "interrupted")),
-        Some(RollbackStrategy::Deviated) => deviated,
-        None => false,
-    };
+    let play =
+        signal != Some(Signal::Usr2) && should_play_rollbacks(options.rollback_strategy, status.as_deref(), deviated);
     let has_rollbacks = experiment.get("rollbacks").is_some_and(|r| r.as_array().is_some_and(|r| !r.is_empty()));
     if play {
         if has_rollbacks {
             reporter.section("Rollbacks");
         }
-        journal["rollbacks"] = Value::Array(runner.run_activities(experiment.get("rollbacks"), reporter));
+        tracing::info!("Let's rollback...");
+        let (runs, stop) =
+            runner
+                .run_activities(experiment.get("rollbacks"), reporter, &rollback_watch, Section::Rollbacks, &|| false);
+        journal["rollbacks"] = Value::Array(runs);
+        if let Some(Stop::Interrupted(signal)) = stop {
+            journal["status"] = json!("interrupted");
+            if signal == Signal::Term {
+                tracing::warn!("Caught SIGTERM signal, interrupting experiment now");
+                tracing::error!("SIGTERM signal received");
+            } else {
+                tracing::warn!("Received an exit signal.Terminating now without running the remaining rollbacks.");
+            }
+            reporter.note(&format!("rollbacks stopped: {signal} received"));
+        }
     } else if has_rollbacks {
         reporter.section("Rollbacks");
         reporter.note(&format!(
-            "not played (rollback strategy '{}', status {})",
+            "not played (rollback strategy '{}', status {}{})",
             options.rollback_strategy.map_or("unknown", |s| s.as_str()),
-            status.as_deref().unwrap_or("null")
+            status.as_deref().unwrap_or("null"),
+            if signal == Some(Signal::Usr2) { ", SIGUSR2" } else { "" }
         ));
     }
+    // The signal window closes here: later signals change nothing.
 
     let end = SystemTime::now();
     if !matches!(journal["status"].as_str(), Some("completed" | "failed" | "aborted" | "interrupted")) {
         journal["status"] = json!("completed");
     }
+    let interrupted = journal["status"] == "interrupted";
     if let Value::Object(map) = &mut journal {
         map.insert("end".into(), json!(journal::iso(end)));
         map.insert("duration".into(), json!(end.duration_since(started).unwrap_or_default().as_secs_f64()));
+        // chaostoolkit's SignalRecorder: the first SIGINT/SIGTERM, when the run ended
+        // interrupted (signals that only stopped the rollbacks count too).
+        if let Some(signal) = interrupt.signals().into_iter().find(|s| s.is_recorded()).filter(|_| interrupted) {
+            map.insert(
+                "interruption".into(),
+                json!({"kind": "signal", "name": signal.name(), "reason": format!("received {}", signal.name())}),
+            );
+        }
     }
     tracing::info!(
         "Experiment ended with status: {}",
         if deviated { "deviated" } else { journal["status"].as_str().unwrap_or("?") }
     );
+    if deviated {
+        tracing::info!("The steady-state has deviated, a weakness may have been discovered");
+    }
     Ok(journal)
+}
+
+/// The reference's log lines for a signal that interrupted the experiment.
+fn log_interruption(signal: Signal) {
+    match signal {
+        Signal::Int => tracing::warn!("Received a termination signal (Ctrl-C)..."),
+        Signal::Term => {
+            tracing::warn!("Caught SIGTERM signal, interrupting experiment now");
+            tracing::error!("SIGTERM signal received");
+        }
+        Signal::Usr1 => tracing::warn!("Received the exit signal: 20"),
+        Signal::Usr2 => {
+            tracing::warn!("Received the exit signal: 30");
+            tracing::warn!("Ignoring rollbacks as per signal");
+        }
+    }
+}
+
+/// chaoslib's `run_rollback` decision, with its log lines.
+fn should_play_rollbacks(strategy: Option<RollbackStrategy>, status: Option<&str>, deviated: bool) -> bool {
+    match strategy {
+        Some(RollbackStrategy::Always) => {
+            tracing::warn!("Rollbacks were explicitly requested to be played");
+            true
+        }
+        Some(RollbackStrategy::Never) => {
+            tracing::warn!("Rollbacks were explicitly requested to not be played");
+            false
+        }
+        Some(RollbackStrategy::Default) => !matches!(status, Some("failed" | "interrupted")),
+        Some(RollbackStrategy::Deviated) if deviated => {
+            tracing::warn!("Rollbacks will be played only because the experiment deviated");
+            true
+        }
+        Some(RollbackStrategy::Deviated) => {
+            tracing::warn!(
+                "Rollbacks were explicitely requested to be played only if the experiment deviated. Since this is not the case, we will not play them."
+            );
+            false
+        }
+        None => false,
+    }
+}
+
+/// The part of a run that a signal interrupts as a whole: the hypothesis before, the
+/// method (with the during-method hypothesis) and the hypothesis after.
+struct Phase<'a> {
+    runner: &'a Runner<'a>,
+    experiment: &'a Map<String, Value>,
+    hypothesis: Option<&'a Value>,
+    options: &'a Options,
+}
+
+/// What the during-method thread shares with the method.
+#[derive(Default)]
+struct During {
+    states: Vec<Value>,
+    /// `failed` (fail-fast) or `aborted` (an unexpected error).
+    status: Option<&'static str>,
+}
+
+impl Phase<'_> {
+    fn run(&self, journal: &mut Value, reporter: &mut Reporter<'_>, watch: &Watch) -> Result<(), Stop> {
+        watch.check().map_err(Stop::Interrupted)?;
+        let strategy = self.options.hypothesis_strategy;
+        if let Some(hypo) = self.hypothesis
+            && strategy.before()
+        {
+            reporter.section(&format!("Steady-state hypothesis (before the method): {}", hypothesis_title(hypo)));
+            let state = self.runner.run_hypothesis(hypo, watch, &mut |run| reporter.activity(run))?;
+            let met = state["steady_state_met"] == Value::Bool(true);
+            reporter.hypothesis(met);
+            journal["steady_states"]["before"] = state.clone();
+            if !met {
+                journal["status"] = json!(status_after_miss(&state));
+                tracing::error!(
+                    "Steady state probe '{}' is not in the given tolerance so failing this experiment",
+                    last_probe_name(&state)
+                );
+                reporter.note("the method is skipped");
+                return Ok(());
+            }
+        }
+
+        reporter.section("Method");
+        tracing::info!("Playing your experiment's method now...");
+        let during = Mutex::new(During::default());
+        let method_done = Flag::new();
+        let (runs, stop) = std::thread::scope(|s| {
+            let thread = self.hypothesis.filter(|_| strategy.during()).map(|hypo| {
+                let (runner, options, done, during) = (self.runner, self.options, method_done.clone(), &during);
+                s.spawn(move || runner.run_during(hypo, options, &done, watch, during))
+            });
+            let stopped_by_hypothesis = || during.lock().unwrap_or_else(PoisonError::into_inner).status.is_some();
+            let result = self.runner.run_activities(
+                self.experiment.get("method"),
+                reporter,
+                watch,
+                Section::Method,
+                &stopped_by_hypothesis,
+            );
+            method_done.set();
+            // Joined before the hypothesis after the method, which the reference lets
+            // overlap the last iteration.
+            if let Some(thread) = thread
+                && thread.join().is_err()
+            {
+                tracing::error!("the during-method hypothesis thread panicked");
+            }
+            result
+        });
+        journal["run"] = Value::Array(runs);
+        let during = during.into_inner().unwrap_or_else(PoisonError::into_inner);
+        if let (true, Some(hypo)) = (strategy.during(), self.hypothesis) {
+            reporter.during(&hypothesis_title(hypo), &during.states);
+        }
+        journal["steady_states"]["during"] = Value::Array(during.states);
+        if let Some(status) = during.status {
+            journal["status"] = json!(status);
+        }
+        match stop {
+            Some(Stop::Interrupted(signal)) => return Err(Stop::Interrupted(signal)),
+            Some(Stop::Fatal(message)) => {
+                journal["status"] = json!("aborted");
+                tracing::error!("Experiment ran into an un expected fatal error, aborting now.");
+                tracing::debug!("{message}");
+                reporter.note(&format!("aborted: {message}"));
+            }
+            None => {}
+        }
+
+        let status = journal["status"].as_str().unwrap_or_default();
+        if let Some(hypo) = self.hypothesis
+            && strategy.after()
+            && !matches!(status, "interrupted" | "aborted")
+        {
+            reporter.section(&format!("Steady-state hypothesis (after the method): {}", hypothesis_title(hypo)));
+            let state = self.runner.run_hypothesis(hypo, watch, &mut |run| reporter.activity(run))?;
+            let met = state["steady_state_met"] == Value::Bool(true);
+            reporter.hypothesis(met);
+            journal["steady_states"]["after"] = state.clone();
+            if !met {
+                journal["deviated"] = json!(true);
+                journal["status"] = json!(status_after_miss(&state));
+                tracing::error!(
+                    "Steady state probe '{}' is not in the given tolerance so failing this experiment",
+                    last_probe_name(&state)
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn hypothesis_title(hypo: &Value) -> String {
+    py_str(hypo.get("title").unwrap_or(&Value::Null))
 }
 
 fn status_after_miss(state: &Value) -> &'static str {
@@ -346,8 +566,9 @@ fn has_controls(exp: &Map<String, Value>) -> bool {
 
 /// Resolves `{"type": "probe", …}` configuration entries: a process probe gives its
 /// stripped stdout (when it exits 0), an http probe its body. A failure drops the key
-/// with a warning, as in the reference.
-fn load_dynamic_configuration(conf: &Map<String, Value>, scope: &Scope<'_>) -> Map<String, Value> {
+/// with a warning, as in the reference; so does a signal, which then interrupts the run
+/// as soon as it starts.
+fn load_dynamic_configuration(conf: &Map<String, Value>, scope: &Scope<'_>, watch: &Watch) -> Map<String, Value> {
     let mut out = Map::new();
     for (key, value) in conf {
         let probe = value.as_object().filter(|v| v.get("type").and_then(Value::as_str) == Some("probe"));
@@ -358,18 +579,19 @@ fn load_dynamic_configuration(conf: &Map<String, Value>, scope: &Scope<'_>) -> M
         let provider = probe.get("provider").and_then(Value::as_object);
         let provider_type = provider.and_then(|p| p.get("type")).and_then(Value::as_str);
         let result = match (provider, provider_type) {
-            (Some(p), Some("process")) => run_process(p, scope, false).and_then(|o| {
+            (Some(p), Some("process")) => run_process(p, scope, false, watch).and_then(|o| {
                 if o["status"] == 0 {
                     Ok(json!(o["stdout"].as_str().unwrap_or_default().trim()))
                 } else {
                     Err(ActivityFailed::ProcessSpawn {
                         path: py_str(&p["path"]),
                         reason: format!("exited with {}: {}", o["status"], py_str(&o["stderr"])),
-                    })
+                    }
+                    .into())
                 }
             }),
-            (Some(p), Some("http")) => run_http(p, scope, false).map(|o| o["body"].clone()),
-            _ => Err(ActivityFailed::Invalid(InvalidActivity::PythonUnsupported { name: key.clone() })),
+            (Some(p), Some("http")) => run_http(p, scope, false, watch).map(|o| o["body"].clone()),
+            _ => Err(ActivityFailed::Invalid(InvalidActivity::PythonUnsupported { name: key.clone() }).into()),
         };
         match result {
             Ok(v) => {
@@ -381,7 +603,8 @@ fn load_dynamic_configuration(conf: &Map<String, Value>, scope: &Scope<'_>) -> M
     out
 }
 
-/// The runner state shared by every activity of one run.
+/// The runner state shared by every activity of one run (and by the during-method
+/// hypothesis thread).
 struct Runner<'a> {
     cache: ActivityCache,
     configuration: Map<String, Value>,
@@ -389,10 +612,26 @@ struct Runner<'a> {
     dry: Option<DryMode>,
 }
 
+/// Which list [`Runner::run_activities`] plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    /// The method: an unexpected error aborts it.
+    Method,
+    /// The rollbacks: an unexpected error is logged and the next rollback plays.
+    Rollbacks,
+}
+
+/// One activity's outcome: its journal record (none when it never started: a signal
+/// during its pause before), and why the phase must stop, if it must.
+struct Executed {
+    record: Option<Value>,
+    stop: Option<Stop>,
+}
+
 /// A method or rollback entry: done, or still running in the background.
 enum Slot<'s> {
-    Done(Value),
-    Background(std::thread::ScopedJoinHandle<'s, Value>),
+    Done(Executed),
+    Background(std::thread::ScopedJoinHandle<'s, Executed>),
 }
 
 impl Runner<'_> {
@@ -400,20 +639,22 @@ impl Runner<'_> {
         Scope::new(&self.configuration, self.secrets)
     }
 
-    /// Runs the probes in order and stops at the first failure or tolerance miss.
-    fn run_hypothesis(&self, hypo: &Value, reporter: &mut Reporter<'_>) -> Value {
-        let title = py_str(hypo.get("title").unwrap_or(&Value::Null));
-        tracing::info!("Steady state hypothesis: {title}");
+    /// Runs the probes in order and stops at the first failure or tolerance miss;
+    /// `on_probe` sees each record. A signal or an unexpected error loses the whole
+    /// state, as in the reference (its journal slot stays null).
+    fn run_hypothesis(&self, hypo: &Value, watch: &Watch, on_probe: &mut dyn FnMut(&Value)) -> Result<Value, Stop> {
+        tracing::info!("Steady state hypothesis: {}", hypothesis_title(hypo));
         let mut probes = Vec::new();
         let mut met = true;
         for probe in hypo["probes"].as_array().map(Vec::as_slice).unwrap_or_default() {
-            let mut run = match self.execute(probe) {
-                Ok(run) => run,
-                Err(e) => failed_without_run(probe, &e),
-            };
+            let executed = self.execute(probe, watch);
+            if let Some(stop) = executed.stop {
+                return Err(stop);
+            }
+            let Some(mut run) = executed.record else { continue };
             if run["status"] != "succeeded" {
                 run["tolerance_met"] = json!(false);
-                reporter.activity(&run);
+                on_probe(&run);
                 probes.push(run);
                 met = false;
                 tracing::warn!("Probe terminated unexpectedly, so its tolerance could not be validated");
@@ -424,35 +665,84 @@ impl Runner<'_> {
                 // The tolerance sits on the hypothesis entry, even when it is a `ref`.
                 let tolerance = probe.get("tolerance").unwrap_or(&Value::Null);
                 let scope = self.scope();
-                let ok = within_tolerance(tolerance, &run["output"], &scope, &|p| self.tolerance_probe(p));
+                let ok = within_tolerance(tolerance, &run["output"], &scope, &|p| self.tolerance_probe(p, watch));
+                // A tolerance probe cut short by a signal says nothing about the system.
+                watch.check().map_err(Stop::Interrupted)?;
                 if !ok {
                     run["tolerance_met"] = json!(false);
                     met = false;
                 }
             }
-            reporter.activity(&run);
+            on_probe(&run);
             probes.push(run);
             if !met {
                 break;
             }
         }
-        reporter.hypothesis(met);
         if met {
-            tracing::info!("Steady state hypothesis is met");
+            tracing::info!("Steady state hypothesis is met!");
         }
-        json!({"steady_state_met": met, "probes": probes})
+        Ok(json!({"steady_state_met": met, "probes": probes}))
+    }
+
+    /// The during-method hypothesis (chaoslib's `run_hypothesis_continuously`): an
+    /// iteration at once, then one `frequency` seconds after each ends, until the
+    /// method is done, a signal arrives, or (with fail-fast) the first miss.
+    fn run_during(&self, hypo: &Value, options: &Options, method_done: &Flag, watch: &Watch, during: &Mutex<During>) {
+        let frequency = options.hypothesis_frequency;
+        tracing::info!(
+            "Executing the steady-state hypothesis continuously every {} seconds",
+            py_str(&json!(frequency))
+        );
+        let pause = Duration::try_from_secs_f64(frequency).unwrap_or(Duration::ZERO);
+        let shared = || during.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut iteration, mut missed) = (1_u32, 0_u32);
+        while !method_done.is_set() && watch.signal().is_none() {
+            match self.run_hypothesis(hypo, watch, &mut |_| {}) {
+                // The iteration a signal cut short is not kept; the experiment phase
+                // handles the signal.
+                Err(Stop::Interrupted(_)) => break,
+                Err(Stop::Fatal(message)) => {
+                    shared().status = Some("aborted");
+                    tracing::error!("{message}");
+                    break;
+                }
+                Ok(state) => {
+                    let met = state["steady_state_met"] == Value::Bool(true);
+                    let probe = last_probe_name(&state);
+                    shared().states.push(state);
+                    if !met {
+                        missed += 1;
+                        let ratio = f64::from(missed) * 100.0 / f64::from(iteration);
+                        tracing::warn!("Continuous steady state probe '{probe}' is not in the given tolerance");
+                        if options.fail_fast {
+                            tracing::info!(
+                                "Terminating immediately the experiment after {ratio:.1}% hypothesis deviated"
+                            );
+                            shared().status = Some("failed");
+                            break;
+                        }
+                    }
+                }
+            }
+            iteration += 1;
+            if watch.wait(method_done, pause).is_err() {
+                break;
+            }
+        }
+        tracing::info!("Continuous steady state hypothesis terminated");
     }
 
     /// A probe tolerance: success of the probe given the output as `value`.
-    fn tolerance_probe(&self, probe: &Map<String, Value>) -> bool {
+    fn tolerance_probe(&self, probe: &Map<String, Value>, watch: &Watch) -> bool {
         let Some(provider) = probe.get("provider").and_then(Value::as_object) else {
             return false;
         };
         let scope = self.scope();
         match provider.get("type").and_then(Value::as_str) {
-            Some("process") => run_process(provider, &scope, false).is_ok_and(|o| o["status"] == 0),
+            Some("process") => run_process(provider, &scope, false, watch).is_ok_and(|o| o["status"] == 0),
             Some("http") => {
-                run_http(provider, &scope, false).is_ok_and(|o| o["status"].as_u64().is_some_and(|s| s < 400))
+                run_http(provider, &scope, false, watch).is_ok_and(|o| o["status"].as_u64().is_some_and(|s| s < 400))
             }
             _ => false,
         }
@@ -460,43 +750,74 @@ impl Runner<'_> {
 
     /// Runs a method or the rollbacks; background activities are awaited at the end.
     ///
-    /// An entry whose `ref` names nothing (only possible with `--no-validation`, or in
-    /// rollbacks, which the reference does not check) is recorded as a failed activity.
-    fn run_activities(&self, activities: Option<&Value>, reporter: &mut Reporter<'_>) -> Vec<Value> {
+    /// The loop stops at a signal, at an unexpected error in the method, or when
+    /// `stop_early` says so after an activity (the during-method hypothesis failed the
+    /// run). An entry whose `ref` names nothing (only possible with `--no-validation`,
+    /// or in rollbacks, which the reference does not check) is recorded as a failed
+    /// activity.
+    fn run_activities(
+        &self,
+        activities: Option<&Value>,
+        reporter: &mut Reporter<'_>,
+        watch: &Watch,
+        section: Section,
+        stop_early: &dyn Fn() -> bool,
+    ) -> (Vec<Value>, Option<Stop>) {
         let activities = activities.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         if activities.is_empty() {
             reporter.note("(nothing to run)");
+            if section == Section::Rollbacks {
+                tracing::info!("No declared rollbacks, let's move on.");
+            } else {
+                tracing::info!("No declared activities, let's move on.");
+            }
         }
         std::thread::scope(|s| {
             let mut slots = Vec::new();
+            let mut stop = None;
             for activity in activities {
                 let background = self.resolve(activity).is_ok_and(|a| a.get("background") == Some(&Value::Bool(true)));
                 if background {
                     reporter.background_started(self.resolve(activity).unwrap_or(activity));
-                    slots.push(Slot::Background(
-                        s.spawn(move || self.execute(activity).unwrap_or_else(|e| failed_without_run(activity, &e))),
-                    ));
-                } else {
-                    let run = self.execute(activity).unwrap_or_else(|e| failed_without_run(activity, &e));
-                    reporter.activity(&run);
-                    slots.push(Slot::Done(run));
+                    slots.push(Slot::Background(s.spawn(move || self.execute(activity, watch))));
+                    continue;
+                }
+                let executed = self.execute(activity, watch);
+                report(reporter, &executed);
+                match &executed.stop {
+                    Some(Stop::Fatal(message)) if section == Section::Rollbacks => {
+                        tracing::error!("{message}");
+                    }
+                    Some(other) => stop = Some(other.clone()),
+                    None => {}
+                }
+                slots.push(Slot::Done(executed));
+                if stop.is_some() || stop_early() {
+                    break;
                 }
             }
             let mut runs = Vec::with_capacity(slots.len());
             for slot in slots {
-                match slot {
-                    Slot::Done(run) => runs.push(run),
+                let executed = match slot {
+                    Slot::Done(executed) => executed,
                     Slot::Background(handle) => {
-                        let run = handle.join().unwrap_or_else(|_| {
-                            json!({"activity": null, "output": null, "status": "failed",
-                                   "exception": ["ActivityFailed: the background activity panicked\n"]})
+                        let executed = handle.join().unwrap_or_else(|_| Executed {
+                            record: Some(json!({"activity": null, "output": null, "status": "failed",
+                                   "exception": ["ActivityFailed: the background activity panicked\n"]})),
+                            stop: None,
                         });
-                        reporter.activity(&run);
-                        runs.push(run);
+                        report(reporter, &executed);
+                        // An unexpected error in the background is lost, as in the
+                        // reference (its future is never read); a signal is not.
+                        if let (Some(Stop::Interrupted(signal)), None) = (&executed.stop, &stop) {
+                            stop = Some(Stop::Interrupted(*signal));
+                        }
+                        executed
                     }
-                }
+                };
+                runs.extend(executed.record);
             }
-            runs
+            (runs, stop)
         })
     }
 
@@ -510,9 +831,13 @@ impl Runner<'_> {
         }
     }
 
-    /// Runs one activity and builds its journal record.
-    fn execute(&self, activity: &Value) -> Result<Value, ActivityFailed> {
-        let activity = self.resolve(activity)?;
+    /// Runs one activity and builds its journal record: `status` is `succeeded` or
+    /// `failed`, and absent when a signal or an unexpected error stopped it.
+    fn execute(&self, activity: &Value, watch: &Watch) -> Executed {
+        let activity = match self.resolve(activity) {
+            Ok(activity) => activity,
+            Err(e) => return Executed { record: Some(failed_without_run(activity, &e)), stop: None },
+        };
         let dry = match activity.get("dry") {
             Some(Value::String(s)) => DryMode::parse(s).or(self.dry),
             Some(Value::Null) => None,
@@ -528,7 +853,9 @@ impl Runner<'_> {
         let skip_pauses = is_dry || dry == Some(DryMode::Pause);
         let scope = self.scope();
         let pauses = activity.get("pauses").map(|p| scope.substitute(p)).unwrap_or(Value::Null);
-        pause(&pauses["before"], "before", skip_pauses);
+        if let Err(signal) = pause(&pauses["before"], "before", skip_pauses, watch) {
+            return Executed { record: None, stop: Some(Stop::Interrupted(signal)) };
+        }
         let name = py_str(activity.get("name").unwrap_or(&Value::Null));
         tracing::info!("{}: {name}", if kind == "probe" { "Probe" } else { "Action" });
 
@@ -538,31 +865,47 @@ impl Runner<'_> {
         run.insert("output".into(), Value::Null);
         run.insert("start".into(), json!(journal::iso(start)));
         let result = if is_dry {
-            tracing::debug!("activity is in dry mode: not run");
+            tracing::debug!("Activity {name} is in dry mode");
             Ok(Value::Null)
         } else {
-            self.run_provider(activity)
+            self.run_provider(activity, watch)
         };
+        let mut stop = None;
         match result {
             Ok(output) => {
                 tracing::debug!("  => succeeded with '{output}'");
                 run.insert("output".into(), output);
                 run.insert("status".into(), json!("succeeded"));
             }
-            Err(e) => {
+            Err(ActivityError::Failed(e)) => {
                 tracing::error!("  => failed: {e}");
                 run.insert("status".into(), json!("failed"));
                 run.insert("exception".into(), Value::Array(e.exception_lines()));
+            }
+            Err(ActivityError::Interrupted(signal)) => {
+                tracing::debug!("Activity {name} interrupted by {signal}");
+                stop = Some(Stop::Interrupted(signal));
+            }
+            Err(ActivityError::Fatal(message)) => {
+                tracing::debug!("Activity failed: {message}");
+                stop = Some(Stop::Fatal(message));
             }
         }
         let end = SystemTime::now();
         run.insert("end".into(), json!(journal::iso(end)));
         run.insert("duration".into(), json!(journal::seconds_between(start, end)));
-        pause(&pauses["after"], "after", skip_pauses);
-        Ok(Value::Object(run))
+        // No pause after an activity that stopped the run (the reference still pauses).
+        if stop.is_none()
+            && let Err(signal) = pause(&pauses["after"], "after", skip_pauses, watch)
+        {
+            stop = Some(Stop::Interrupted(signal));
+        }
+        Executed { record: Some(Value::Object(run)), stop }
     }
 
-    fn run_provider(&self, activity: &Value) -> Result<Value, ActivityFailed> {
+    /// Calls the activity's provider. A `python` provider would run here (through a
+    /// helper process that receives the signals via [`Interrupt::on_signal`]).
+    fn run_provider(&self, activity: &Value, watch: &Watch) -> Result<Value, ActivityError> {
         let name = py_str(activity.get("name").unwrap_or(&Value::Null));
         let provider = activity
             .get("provider")
@@ -571,13 +914,26 @@ impl Runner<'_> {
         let warn = activity.get("tolerance").is_none();
         let scope = self.scope();
         match provider.get("type").and_then(Value::as_str) {
-            Some("process") => run_process(provider, &scope, warn),
-            Some("http") => run_http(provider, &scope, warn),
-            Some("python") => Err(ActivityFailed::Invalid(InvalidActivity::PythonUnsupported { name })),
+            Some("process") => run_process(provider, &scope, warn, watch),
+            Some("http") => run_http(provider, &scope, warn, watch),
+            Some("python") => Err(ActivityFailed::Invalid(InvalidActivity::PythonUnsupported { name }).into()),
             other => Err(ActivityFailed::Invalid(InvalidActivity::UnknownProviderType {
                 found: other.unwrap_or("None").to_string(),
-            })),
+            })
+            .into()),
         }
+    }
+}
+
+/// Prints one activity's outcome.
+fn report(reporter: &mut Reporter<'_>, executed: &Executed) {
+    let Some(run) = &executed.record else { return };
+    match &executed.stop {
+        Some(Stop::Interrupted(signal)) if run.get("status").is_none() => {
+            reporter.stopped(run, &format!("interrupted by {signal}"));
+        }
+        Some(Stop::Fatal(message)) => reporter.stopped(run, message),
+        _ => reporter.activity(run),
     }
 }
 
@@ -595,19 +951,20 @@ fn failed_without_run(activity: &Value, error: &ActivityFailed) -> Value {
     })
 }
 
-fn pause(value: &Value, which: &str, skip: bool) {
+/// An activity's pause; `Err` when a signal cut it short.
+fn pause(value: &Value, which: &str, skip: bool, watch: &Watch) -> Result<(), Signal> {
     let Some(seconds) = value.as_f64().filter(|s| s.is_finite() && *s > 0.0) else {
         if !value.is_null() && value.as_f64().is_none() {
             tracing::warn!("pause {which} is not a number ({value}): not pausing");
         }
-        return;
+        return Ok(());
     };
     if skip {
         tracing::info!("Dry mode: not pausing {which} the activity for {seconds}s");
-        return;
+        return Ok(());
     }
     tracing::info!("Pausing {which} the activity for {seconds}s...");
-    std::thread::sleep(Duration::from_secs_f64(seconds.min(86_400.0)));
+    watch.sleep(Duration::from_secs_f64(seconds.min(86_400.0)))
 }
 
 /// Where the journal goes by default, like `chaos run`.

@@ -8,7 +8,8 @@
 //!
 //! One module per step: [`load`] → [`validate`](mod@validate) → [`config`] + [`substitute`] →
 //! [`execute`] (with [`provider`]s and [`tolerance`]s) → [`journal`]; [`report`] writes
-//! the console output and [`cli`] ties them to the command line.
+//! the console output and [`cli`] ties them to the command line. [`interrupt`] carries
+//! signals to every blocking wait of a run.
 //!
 //! ```no_run
 //! use notifier_runner::{Recorder, RunArgs, run};
@@ -33,6 +34,33 @@
 //! Exit code of `run`: 1 when the status is not `completed` or the run deviated. The
 //! journal is written before the final events.
 //!
+//! # Strategies and interruption
+//!
+//! Every hypothesis strategy of chaostoolkit runs: `default`, `before-method-only`,
+//! `after-method-only`, `during-method-only` and `continuously` (a thread checks the
+//! hypothesis at the start of the method and every `--hypothesis-frequency` seconds
+//! after each check ends, until the method returns; `--fail-fast` fails the run at the
+//! first miss), and `skip` from the experiment's `runtime`.
+//!
+//! [`run_interruptible`] watches an [`Interrupt`]: the `notifier` binary connects it to
+//! SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 with [`interrupt::forward_signals`]. A signal ends
+//! the current activity (a process is killed with its whole process group), skips the
+//! rest of the method and the hypothesis after it, plays the rollbacks only under the
+//! `always` strategy (a second signal stops them; SIGUSR2 never plays them), and the
+//! journal says `"status": "interrupted"` with, for SIGINT/SIGTERM,
+//! `"interruption": {"kind": "signal", "name": "SIGINT", "reason": "received SIGINT"}`;
+//! `run-failed` follows, exit code 1. [`run`] is [`run_interruptible`] with an
+//! [`Interrupt`] nothing raises.
+//!
+//! ```no_run
+//! use notifier_runner::{Interrupt, Recorder, RunArgs, run_interruptible};
+//!
+//! let interrupt = Interrupt::new();
+//! let _signals = notifier_runner::interrupt::forward_signals(&interrupt)?;
+//! let outcome = run_interruptible(&RunArgs::new("e.json"), &Recorder::default(), &mut std::io::stdout(), &interrupt)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Differences from chaostoolkit
 //!
 //! (The full list, with the reasons, is in `docs/RUNNER.md`.)
@@ -52,8 +80,19 @@
 //!   `InvalidActivity('the python provider is not supported by this runner, …')`.
 //!   Controls are validated but not applied (a note says so); `runtime.python` is
 //!   ignored; Vault secrets load as empty.
-//! * **Hypothesis strategies**: `default`, `before-method-only`, `after-method-only`;
-//!   `during-method-only` and `continuously` are refused with a clear message.
+//! * **Hypothesis strategies**: the during-method thread is joined before the hypothesis
+//!   after the method (chaostoolkit lets its last iteration overlap it); an unknown
+//!   `runtime.hypothesis.strategy` is an `InvalidExperiment` (chaostoolkit crashes).
+//! * **Interruption**: the whole process group of an interrupted process is killed
+//!   (chaostoolkit orphans what a shell started); background activities and the
+//!   during-method hypothesis are interrupted too (chaostoolkit waits for them); signals
+//!   count from the start of `run` (one before the run starts interrupts it before its
+//!   first activity, with a journal and `run-failed`; chaostoolkit dies without either)
+//!   and are ignored after the rollbacks, so the terminal event is always sent.
+//! * **Unexpected errors** (an executable not found at run time, with
+//!   `--no-validation`): `aborted` in the method and the during-method hypothesis, as in
+//!   chaostoolkit, and also in the hypothesis before or after the method, where
+//!   chaostoolkit crashes without a journal.
 //! * **Journal**: `notifier-version` replaces `chaoslib-version`; `platform` is
 //!   `OS-release-arch`; an `exception` list holds one line, `ActivityFailed: message`,
 //!   where chaostoolkit stores the Python traceback (whose last line has that shape).
@@ -77,6 +116,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod execute;
+pub mod interrupt;
 pub mod journal;
 pub mod load;
 pub mod provider;
@@ -91,13 +131,14 @@ use std::sync::Mutex;
 use notifier_core::Event;
 use serde_json::Value;
 
-pub use cli::{RunArgs, RunOutcome, RunStatus, ValidateArgs, ValidateOutcome, run, validate};
+pub use cli::{RunArgs, RunOutcome, RunStatus, ValidateArgs, ValidateOutcome, run, run_interruptible, validate};
 pub use config::Var;
 pub use error::{
-    ActivityFailed, InvalidActivity, InvalidControl, InvalidExperiment, JournalError, LoadError, RunnerError,
-    ValidationError,
+    ActivityError, ActivityFailed, InvalidActivity, InvalidControl, InvalidExperiment, JournalError, LoadError,
+    RunnerError, ValidationError,
 };
 pub use execute::{DryMode, HypothesisStrategy, RollbackStrategy};
+pub use interrupt::{Interrupt, Signal};
 pub use report::Reporter;
 
 /// Receives the flow events; the CLI passes the real dispatcher.

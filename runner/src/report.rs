@@ -117,6 +117,37 @@ impl<'w> Reporter<'w> {
         ));
     }
 
+    /// An activity that a signal or an unexpected error stopped (its record has no
+    /// status).
+    pub fn stopped(&mut self, run: &Value, reason: &str) {
+        let activity = &run["activity"];
+        let duration = run["duration"].as_f64().unwrap_or_default();
+        self.line(format_args!(
+            "  [!!] {:<6} {:<34} {:<9} {:>8.3}s  {reason}",
+            kind(activity),
+            name(activity),
+            "stopped",
+            duration
+        ));
+    }
+
+    /// The iterations of the during-method hypothesis, one verdict each.
+    pub fn during(&mut self, title: &str, states: &[Value]) {
+        self.line(format_args!("Steady-state hypothesis (during the method): {title}"));
+        if states.is_empty() {
+            self.line(format_args!("  (no iteration completed)"));
+        }
+        for (i, state) in states.iter().enumerate() {
+            let probes = state["probes"].as_array().map(Vec::as_slice).unwrap_or_default();
+            if state["steady_state_met"] == Value::Bool(true) {
+                self.line(format_args!("  iteration {}: met ({} probes)", i + 1, probes.len()));
+            } else {
+                let last = probes.last().map(|p| name(&p["activity"])).unwrap_or_default();
+                self.line(format_args!("  iteration {}: NOT met (probe {last})", i + 1));
+            }
+        }
+    }
+
     /// The hypothesis verdict.
     pub fn hypothesis(&mut self, met: bool) {
         if met {
@@ -136,23 +167,33 @@ impl<'w> Reporter<'w> {
             Some(Value::Bool(false)) => "NOT met",
             _ => "not run",
         };
+        // "3 succeeded, 1 failed" (", 1 stopped" for records without a status).
         let count = |runs: &Value| {
             let runs = runs.as_array().map(Vec::as_slice).unwrap_or_default();
             let ok = runs.iter().filter(|r| r["status"] == "succeeded").count();
-            (ok, runs.len() - ok)
+            let stopped = runs.iter().filter(|r| r.get("status").is_none()).count();
+            let text = format!("{ok} succeeded, {} failed", runs.len() - ok - stopped);
+            if stopped > 0 { format!("{text}, {stopped} stopped") } else { text }
         };
-        let (method_ok, method_failed) = count(&journal["run"]);
-        let (rb_ok, rb_failed) = count(&journal["rollbacks"]);
+        let (method, rollbacks) = (count(&journal["run"]), count(&journal["rollbacks"]));
         self.line(format_args!(""));
         self.line(format_args!("Result: {status}{} in {duration:.2}s", if deviated { ", DEVIATED" } else { "" }));
+        let during = journal["steady_states"]["during"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let during = if during.is_empty() {
+            String::new()
+        } else {
+            let met = during.iter().filter(|s| s["steady_state_met"] == Value::Bool(true)).count();
+            format!(" · during {met} of {} met", during.len())
+        };
         self.line(format_args!(
-            "  steady state: before {} · after {}",
+            "  steady state: before {}{during} · after {}",
             verdict(&journal["steady_states"]["before"]),
             verdict(&journal["steady_states"]["after"])
         ));
-        self.line(format_args!(
-            "  method: {method_ok} succeeded, {method_failed} failed · rollbacks: {rb_ok} succeeded, {rb_failed} failed"
-        ));
+        if let Some(interruption) = journal.get("interruption") {
+            self.line(format_args!("  interrupted by {}", interruption["name"].as_str().unwrap_or("?")));
+        }
+        self.line(format_args!("  method: {method} · rollbacks: {rollbacks}"));
         match journal_error {
             None => self.line(format_args!("  journal: {}", journal_path.display())),
             Some(e) => self.line(format_args!("  journal: NOT WRITTEN: {e}")),

@@ -17,8 +17,10 @@ mod common;
 
 use clap::Parser;
 use common::{HttpChannel, Server, normalise, root};
-use notifier_runner::{RunArgs, ValidateArgs};
+use notifier_runner::{Interrupt, RunArgs, Signal, ValidateArgs};
 use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 #[derive(Parser)]
 struct Cli {
@@ -58,10 +60,19 @@ fn run_scenario(recording: &Value) -> Outcome {
     let cli = Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
     let channel = HttpChannel::new(&server, &journal_path);
     let mut console = Vec::new();
+    let interrupt = Interrupt::new();
+    let signaller = send_signals(recording, &tmp_path, &interrupt);
     let exit_code = match &cli.command {
-        Command::Run(args) => notifier_runner::run(args, &channel, &mut console).expect("run").exit_code,
+        Command::Run(args) => {
+            notifier_runner::run_interruptible(args, &channel, &mut console, &interrupt).expect("run").exit_code
+        }
         Command::Validate(args) => notifier_runner::validate(args, &channel, &mut console).expect("validate").exit_code,
     };
+    if let Some(signaller) = signaller {
+        let sent = signaller.join().expect("signal thread");
+        let expected = recording["signals"].as_array().map_or(0, Vec::len);
+        assert_eq!(sent, expected, "{}: not every signal was raised", recording["scenario"]);
+    }
     let journal = std::fs::read(&journal_path)
         .ok()
         .map(|bytes| serde_json::from_slice::<Value>(&bytes).expect("journal is JSON"))
@@ -69,6 +80,44 @@ fn run_scenario(recording: &Value) -> Outcome {
         .unwrap_or(Value::Null);
     let events = server.events().iter().map(|e| normalise(e, &tmp_path, &service)).collect();
     Outcome { exit_code, journal, events }
+}
+
+/// Raises the recording's signals on `interrupt` as chaos received them: each one once
+/// its file exists (the experiment touches it at the start of the activity to
+/// interrupt). Returns how many were raised.
+fn send_signals(recording: &Value, tmp: &str, interrupt: &Interrupt) -> Option<std::thread::JoinHandle<usize>> {
+    let signals: Vec<(Signal, PathBuf)> = recording
+        .get("signals")?
+        .as_array()?
+        .iter()
+        .map(|s| {
+            let signal = match s["signal"].as_str() {
+                Some("SIGINT") => Signal::Int,
+                Some("SIGTERM") => Signal::Term,
+                Some("SIGUSR1") => Signal::Usr1,
+                Some("SIGUSR2") => Signal::Usr2,
+                other => panic!("unknown signal {other:?}"),
+            };
+            (signal, PathBuf::from(s["after"].as_str().expect("after").replace("<tmp>", tmp)))
+        })
+        .collect();
+    let interrupt = interrupt.clone();
+    Some(std::thread::spawn(move || {
+        let mut sent = 0;
+        for (signal, file) in signals {
+            // A hang guard: the activity starts within seconds.
+            let give_up = Instant::now() + Duration::from_secs(60);
+            while !file.exists() && Instant::now() < give_up {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if !file.exists() {
+                break;
+            }
+            interrupt.raise(signal);
+            sent += 1;
+        }
+        sent
+    }))
 }
 
 fn pretty(v: &Value) -> String {
@@ -85,7 +134,7 @@ fn same_events_journal_and_exit_code_as_chaos() {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 15, "expected the recorded scenarios in {dir:?}");
+    assert!(files.len() >= 29, "expected the recorded scenarios in {dir:?}");
 
     let mut failures = Vec::new();
     for file in &files {

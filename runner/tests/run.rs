@@ -551,12 +551,6 @@ fn hypothesis_strategies() {
     assert_eq!(r.journal["steady_states"]["before"], Value::Null);
     assert_eq!(r.journal["deviated"], true);
     assert_eq!(names(&r.received), ["run-started", "run-completed", "run-deviated"]);
-
-    a.hypothesis_strategy = Some(HypothesisStrategy::Continuously);
-    let recorder = Recorder::default();
-    let err = notifier_runner::run(&a, &recorder, &mut Vec::new()).err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(err.contains("--hypothesis-strategy continuously is not supported"), "{err}");
-    assert!(recorder.events().is_empty());
 }
 
 #[test]
@@ -577,24 +571,38 @@ fn runtime_strategies_from_the_experiment_and_command_line_precedence() {
     let r = run(&a, &server);
     assert_eq!(activity_names(&r.journal["rollbacks"]), ["rb"], "the command line wins");
 
+    // `skip` exists only in the experiment; `continously` is the old spelling.
+    for (strategy, before) in [("skip", Value::Null), ("continously", json!(true)), ("before-method-only", json!(true))]
+    {
+        let experiment = json!({
+            "title": "runtime",
+            "description": "a hypothesis strategy from the experiment",
+            "runtime": {"hypothesis": {"strategy": strategy}},
+            "steady-state-hypothesis": {"title": "t", "probes": [
+                {"type": "probe", "name": "p", "tolerance": 0, "provider": {"type": "process", "path": "true"}}]},
+            "method": []
+        });
+        let path = write_experiment(&tmp, "rt2.json", &experiment);
+        let r = run(&args(&path, &tmp), &Server::start());
+        assert_eq!(r.outcome.exit_code, 0, "{strategy}");
+        assert_eq!(r.journal["steady_states"]["before"]["steady_state_met"], before, "{strategy}");
+    }
+
+    // An unknown strategy: chaostoolkit crashes (`ValueError: Unknown strategy`); we
+    // end the run with run-failed and a clear error.
     let experiment = json!({
         "title": "runtime",
-        "description": "an unsupported hypothesis strategy",
-        "runtime": {"hypothesis": {"strategy": "continuously"}},
+        "description": "an unknown hypothesis strategy",
+        "runtime": {"hypothesis": {"strategy": "sometimes"}},
         "method": []
     });
-    let path = write_experiment(&tmp, "rt2.json", &experiment);
+    let path = write_experiment(&tmp, "rt3.json", &experiment);
     let recorder = Recorder::default();
     let outcome = notifier_runner::run(&args(path, &tmp), &recorder, &mut Vec::new()).expect("run");
     assert_eq!(outcome.exit_code, 1);
     assert_eq!(recorder.names(), ["run-started", "run-failed"]);
-    assert!(
-        recorder.events()[1]
-            .2
-            .as_ref()
-            .and_then(Value::as_str)
-            .is_some_and(|e| e.contains("InvalidExperiment('hypothesis strategy 'continuously'"))
-    );
+    let error = recorder.events()[1].2.as_ref().and_then(Value::as_str).map(str::to_string).unwrap_or_default();
+    assert!(error.contains("InvalidExperiment('unknown hypothesis strategy 'sometimes'"), "{error}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use notifier::{ChannelOutcome, Envelope, Event, Notifier, Outcome};
-use notifier_runner::{FlowNotifier, RunnerError};
+use notifier_runner::{FlowNotifier, Interrupt, RunnerError};
 use serde_json::Value;
 
 use super::channels::Channels;
@@ -74,9 +74,20 @@ fn drive(
 }
 
 /// Runs `notifier run`; returns the exit code.
+///
+/// SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 interrupt the run from the start of the
+/// command (one received while the settings or the experiment load, or while
+/// `run-started` is sent, interrupts the run before its first activity) until its
+/// rollbacks end; after that they are ignored until the journal is written and the
+/// final events are sent, each delivery bounded by its deadline.
 pub fn run(cmd: &RunCmd, settings: &Path, explicit: bool, log_file: Option<&PathBuf>) -> u8 {
+    let interrupt = Interrupt::new();
+    #[cfg(unix)]
+    let _signals = notifier_runner::interrupt::forward_signals(&interrupt)
+        .map_err(|e| eprintln!("warning: signals will not interrupt the run: {e}"))
+        .ok();
     drive(&cmd.delivery, settings, explicit, log_file, |cli| {
-        notifier_runner::cli::run(&cmd.run, cli, &mut io::stdout()).map(|o| o.exit_code)
+        notifier_runner::cli::run_interruptible(&cmd.run, cli, &mut io::stdout(), &interrupt).map(|o| o.exit_code)
     })
 }
 

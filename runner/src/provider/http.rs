@@ -22,12 +22,17 @@
 //!
 //! The blocking client always runs on a thread of its own, so calling the runner from
 //! inside an async runtime cannot trip reqwest's "blocking inside a runtime" panic.
+//! The run waits for that thread's answer or for a signal, whichever comes first: an
+//! interrupted request is abandoned at once (its thread ends when the request ends,
+//! within the provider's own timeout when it has one) and the activity ends
+//! [`Interrupted`](ActivityError::Interrupted).
 
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use crate::error::ActivityFailed;
+use crate::error::{ActivityError, ActivityFailed};
+use crate::interrupt::Watch;
 use crate::pyvalue::{py_str, truthy};
 use crate::substitute::Scope;
 
@@ -45,17 +50,32 @@ struct Request {
 }
 
 /// Runs an http provider (the activity has been validated).
+///
+/// A signal seen by `watch` ends the wait at once with [`ActivityError::Interrupted`].
 pub fn run_http(
     provider: &Map<String, Value>,
     scope: &Scope<'_>,
     warn_on_failure: bool,
-) -> Result<Value, ActivityFailed> {
+    watch: &Watch,
+) -> Result<Value, ActivityError> {
     let request = resolve(provider, scope);
-    let result = std::thread::scope(|s| {
-        s.spawn(|| send_with_retries(&request)).join().unwrap_or_else(|_| {
-            Err(ActivityFailed::Http { url: request.url.clone(), reason: "the HTTP client panicked".into() })
-        })
+    let url = request.url.clone();
+    let (tx, rx) = std::sync::mpsc::channel::<Result<Value, ActivityError>>();
+    let on_signal = tx.clone();
+    let _hook = watch.interrupt().on_signal(move |signal| {
+        let _ = on_signal.send(Err(ActivityError::Interrupted(signal)));
     });
+    watch.check().map_err(ActivityError::Interrupted)?;
+    let spawned = std::thread::Builder::new().name("notifier-http-activity".into()).spawn(move || {
+        let _ = tx.send(send_with_retries(&request).map_err(ActivityError::from));
+    });
+    let result = match spawned {
+        Err(e) => Err(ActivityFailed::Http { url, reason: format!("cannot start the HTTP thread: {e}") }.into()),
+        // The sender in the thread is dropped without a message only if it panicked.
+        Ok(_) => rx
+            .recv()
+            .unwrap_or_else(|_| Err(ActivityFailed::Http { url, reason: "the HTTP client panicked".into() }.into())),
+    };
     if let Ok(output) = &result
         && warn_on_failure
         && output["status"].as_u64().is_some_and(|s| s > 399)
@@ -315,12 +335,49 @@ mod tests {
         let (c, s) = (Map::new(), Map::new());
         let scope = Scope::new(&c, &s);
         let provider = json!({"url": "http://127.0.0.1:1/health", "timeout": 2});
-        let err = run_http(provider.as_object().unwrap_or(&Map::new()), &scope, true);
+        let watch = crate::interrupt::Interrupt::new().watch();
+        let err = run_http(provider.as_object().unwrap_or(&Map::new()), &scope, true, &watch);
         match err {
-            Err(ActivityFailed::HttpConnect { url, .. }) => {
+            Err(ActivityError::Failed(ActivityFailed::HttpConnect { url, .. })) => {
                 assert_eq!(url, "http://127.0.0.1:1/health")
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_signal_releases_the_run_from_a_hung_request() {
+        use crate::interrupt::{Interrupt, Signal};
+        use std::net::TcpListener;
+        // Accepts the connection and never answers; the provider has no timeout.
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let interrupt = Interrupt::new();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let raiser = {
+            let interrupt = interrupt.clone();
+            std::thread::spawn(move || {
+                let held = listener.accept();
+                interrupt.raise(Signal::Int);
+                // Held until the provider has returned (30 s at most: a hang guard).
+                let _ = released.recv_timeout(std::time::Duration::from_secs(30));
+                drop(held);
+            })
+        };
+        let (c, s) = (Map::new(), Map::new());
+        let provider = json!({"url": format!("http://127.0.0.1:{port}/hang")});
+        let started = std::time::Instant::now();
+        let out = run_http(
+            provider.as_object().unwrap_or(&Map::new()),
+            &Scope::new(&c, &s),
+            true,
+            &interrupt.watch_from_start(),
+        );
+        // The server answers nothing before it is released below: the provider returned
+        // because of the signal alone.
+        let _ = release.send(());
+        assert_eq!(out, Err(ActivityError::Interrupted(Signal::Int)));
+        assert!(started.elapsed() < std::time::Duration::from_secs(25), "hang guard");
+        raiser.join().ok();
     }
 }

@@ -6,9 +6,16 @@
 //! * `arguments` may be a list (`null` and `""` items are dropped, the others rendered
 //!   like Python's `str()`), a mapping (flattened to `key, value, …`), or a string, in
 //!   which case `"{path} {arguments}"` runs through `/bin/sh -c`, like `shell=True`.
-//! * `timeout` (seconds, on the provider) kills the process — its whole process group,
-//!   so a shell's children go too — and fails the activity with
-//!   `process activity took too long to complete`.
+//! * The process runs in a process group of its own. `timeout` (seconds, on the
+//!   provider) kills that whole group, so a shell's children go too, and fails the
+//!   activity with `process activity took too long to complete`. A signal
+//!   ([`crate::interrupt`]) kills the group at once and the activity ends
+//!   [`Interrupted`](ActivityError::Interrupted). (The reference kills only its direct
+//!   child, so with string arguments, `shell=True`, a `sleep 30` behind the shell is
+//!   left running.)
+//! * A `path` that cannot be found at run time (possible only with `--no-validation`)
+//!   is a [`Fatal`](ActivityError::Fatal) error, as the reference's `TypeError` there
+//!   is: the method is aborted.
 //! * The output is `{"status": exit code, "stdout": text, "stderr": text}`; a process
 //!   killed by a signal has a negative status, like Python's `returncode`. A non-zero
 //!   status is not a failure. Standard input is empty (`/dev/null`).
@@ -21,7 +28,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
-use crate::error::ActivityFailed;
+use crate::error::{ActivityError, ActivityFailed};
+use crate::interrupt::{Flag, Watch};
 use crate::pyvalue::{py_str, truthy};
 use crate::substitute::Scope;
 
@@ -99,16 +107,18 @@ fn expand_user(path: &str) -> PathBuf {
 /// Runs a process provider (the activity has been validated).
 ///
 /// `warn_on_failure` is true outside the hypothesis (activities without `tolerance`):
-/// a non-zero status is then logged as a warning, like the reference.
+/// a non-zero status is then logged as a warning, like the reference. A signal seen by
+/// `watch` kills the process group and returns [`ActivityError::Interrupted`].
 pub fn run_process(
     provider: &Map<String, Value>,
     scope: &Scope<'_>,
     warn_on_failure: bool,
-) -> Result<Value, ActivityFailed> {
+    watch: &Watch,
+) -> Result<Value, ActivityError> {
     let raw_path = provider.get("path").map(py_str).unwrap_or_default();
     let path = match which(&raw_path) {
         Which::Found(p) => p,
-        _ => return Err(ActivityFailed::ProcessNotFound { path: raw_path }),
+        _ => return Err(ActivityError::Fatal(ActivityFailed::ProcessNotFound { path: raw_path }.to_string())),
     };
     let mut arguments = provider.get("arguments").cloned().unwrap_or(Value::Array(Vec::new()));
     if truthy(&arguments) && !scope.is_empty() {
@@ -140,31 +150,38 @@ pub fn run_process(
     };
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     #[cfg(unix)]
-    if timeout.is_some() {
-        // Its own process group, so a timeout can kill what a shell started too.
+    {
+        // Its own process group, so a timeout or a signal can kill what a shell started
+        // too. (It also keeps a terminal's Ctrl-C from reaching the child directly: the
+        // runner decides what to kill, and when.)
         use std::os::unix::process::CommandExt;
         command.process_group(0);
     }
     tracing::debug!("Running: {:?}", command);
 
-    let mut child = command.spawn().map_err(|e| ActivityFailed::ProcessSpawn {
-        path: path.to_string_lossy().into_owned(),
-        reason: e.to_string(),
-    })?;
+    watch.check().map_err(ActivityError::Interrupted)?;
+    let spawn_error = |e: std::io::Error| {
+        ActivityError::Failed(ActivityFailed::ProcessSpawn {
+            path: path.to_string_lossy().into_owned(),
+            reason: e.to_string(),
+        })
+    };
+    let mut child = command.spawn().map_err(spawn_error)?;
     let stdout = read_in_background(child.stdout.take());
     let stderr = read_in_background(child.stderr.take());
 
-    let status = match timeout {
-        None => child.wait(),
-        Some(limit) => match wait_with_deadline(&mut child, limit) {
-            Some(status) => status,
-            None => {
-                kill_group(&mut child);
-                return Err(ActivityFailed::ProcessTimeout);
-            }
-        },
-    }
-    .map_err(|e| ActivityFailed::ProcessSpawn { path: path.to_string_lossy().into_owned(), reason: e.to_string() })?;
+    let status = match wait(&mut child, timeout, watch) {
+        Waited::Exited(status) => status.map_err(spawn_error)?,
+        Waited::TimedOut => {
+            kill_group(&mut child);
+            return Err(ActivityFailed::ProcessTimeout.into());
+        }
+        Waited::Interrupted(signal) => {
+            kill_group(&mut child);
+            tracing::debug!("process {} killed: {signal} received", path.display());
+            return Err(ActivityError::Interrupted(signal));
+        }
+    };
 
     // A grandchild that kept the pipes open must not hold the run forever.
     let grace = Duration::from_secs(2);
@@ -195,20 +212,34 @@ fn read_in_background<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiv
     rx
 }
 
-fn wait_with_deadline(child: &mut Child, limit: Duration) -> Option<std::io::Result<std::process::ExitStatus>> {
-    let deadline = Instant::now() + limit;
+enum Waited {
+    Exited(std::io::Result<std::process::ExitStatus>),
+    TimedOut,
+    Interrupted(crate::interrupt::Signal),
+}
+
+/// Waits for the child to exit, for the deadline, or for a signal. The child is polled
+/// (1 ms, doubling up to 25 ms) and never reaped by anyone else, so killing its group
+/// afterwards cannot hit a recycled process id; a signal ends the nap at once.
+fn wait(child: &mut Child, limit: Option<Duration>, watch: &Watch) -> Waited {
+    let deadline = limit.and_then(|l| Instant::now().checked_add(l));
+    let never = Flag::new();
     let mut nap = Duration::from_millis(1);
     loop {
         match child.try_wait() {
-            Ok(Some(status)) => return Some(Ok(status)),
+            Ok(Some(status)) => return Waited::Exited(Ok(status)),
             Ok(None) => {}
-            Err(e) => return Some(Err(e)),
+            Err(e) => return Waited::Exited(Err(e)),
         }
         let now = Instant::now();
-        if now >= deadline {
-            return None;
+        let nap_for = match deadline {
+            Some(deadline) if now >= deadline => return Waited::TimedOut,
+            Some(deadline) => nap.min(deadline - now),
+            None => nap,
+        };
+        if let Err(signal) = watch.wait(&never, nap_for) {
+            return Waited::Interrupted(signal);
         }
-        std::thread::sleep(nap.min(deadline - now));
         nap = (nap * 2).min(Duration::from_millis(25));
     }
 }
@@ -218,6 +249,8 @@ fn kill_group(child: &mut Child) {
     if let Ok(pid) = i32::try_from(child.id()) {
         // SAFETY: kill(2) with a negative pid signals the process group we created
         // for this child (process_group(0) above); it has no memory-safety effects.
+        // The child is not reaped yet (we only kill after try_wait said it runs), so
+        // its id, which is the group's, cannot have been recycled.
         unsafe {
             libc::kill(-pid, libc::SIGKILL);
         }
@@ -243,6 +276,7 @@ fn exit_code(status: &std::process::ExitStatus) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interrupt::{Interrupt, Signal};
 
     fn empty() -> Map<String, Value> {
         Map::new()
@@ -250,6 +284,11 @@ mod tests {
 
     fn provider(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn run(v: Value) -> Result<Value, ActivityError> {
+        let (c, s) = (empty(), empty());
+        run_process(&provider(v), &Scope::new(&c, &s), true, &Interrupt::new().watch())
     }
 
     #[test]
@@ -262,25 +301,71 @@ mod tests {
 
     #[test]
     fn list_mapping_and_string_arguments() {
-        let (c, s) = (empty(), empty());
-        let scope = Scope::new(&c, &s);
-        let out = run_process(&provider(json!({"path": "echo", "arguments": ["a", null, "", 1, true]})), &scope, true);
+        let out = run(json!({"path": "echo", "arguments": ["a", null, "", 1, true]}));
         assert_eq!(out.ok().map(|o| o["stdout"].clone()), Some(json!("a 1 True\n")));
-        let out = run_process(&provider(json!({"path": "echo", "arguments": {"-n": "x"}})), &scope, true);
+        let out = run(json!({"path": "echo", "arguments": {"-n": "x"}}));
         assert_eq!(out.ok().map(|o| o["stdout"].clone()), Some(json!("x")));
-        let out =
-            run_process(&provider(json!({"path": "echo", "arguments": "one; echo two >&2; exit 3"})), &scope, true);
+        let out = run(json!({"path": "echo", "arguments": "one; echo two >&2; exit 3"}));
         assert_eq!(out.ok(), Some(json!({"status": 3, "stdout": "one\n", "stderr": "two\n"})));
     }
 
     #[test]
+    fn a_missing_executable_at_run_time_is_fatal() {
+        let out = run(json!({"path": "surely-not-a-command-xyz"}));
+        assert_eq!(out, Err(ActivityError::Fatal("path 'surely-not-a-command-xyz' cannot be found".into())));
+    }
+
+    #[test]
     fn timeout_kills_the_process_group() {
-        let (c, s) = (empty(), empty());
-        let scope = Scope::new(&c, &s);
         let started = Instant::now();
-        let out =
-            run_process(&provider(json!({"path": "sleep", "arguments": "30 | cat", "timeout": 0.2})), &scope, true);
-        assert_eq!(out, Err(ActivityFailed::ProcessTimeout));
-        assert!(started.elapsed() < Duration::from_secs(20));
+        let out = run(json!({"path": "sleep", "arguments": "30 | cat", "timeout": 0.2}));
+        assert_eq!(out, Err(ActivityFailed::ProcessTimeout.into()));
+        assert!(started.elapsed() < Duration::from_secs(20), "hang guard");
+    }
+
+    /// Whether a process is gone (or a zombie nobody reaped yet: it runs no more).
+    #[cfg(target_os = "linux")]
+    fn gone(pid: &str) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_signal_kills_the_shell_and_its_children() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pid_file = dir.path().join("sleep.pid");
+        let interrupt = Interrupt::new();
+        let raiser = {
+            let (interrupt, pid_file) = (interrupt.clone(), pid_file.clone());
+            std::thread::spawn(move || {
+                let give_up = Instant::now() + Duration::from_secs(60);
+                while !pid_file.exists() && Instant::now() < give_up {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+                interrupt.raise(Signal::Term);
+            })
+        };
+        let (c, s) = (empty(), empty());
+        // `sleep 30` is a child of the shell (not exec'd), as with `shell=True`.
+        let arguments = format!("30 & echo $! > {}; wait", pid_file.display());
+        let out = run_process(
+            &provider(json!({"path": "sleep", "arguments": arguments})),
+            &Scope::new(&c, &s),
+            true,
+            &interrupt.watch_from_start(),
+        );
+        raiser.join().ok();
+        assert_eq!(out, Err(ActivityError::Interrupted(Signal::Term)));
+        let pid = std::fs::read_to_string(&pid_file).expect("the shell wrote the pid of sleep");
+        let pid = pid.trim();
+        let give_up = Instant::now() + Duration::from_secs(10);
+        while !gone(pid) && Instant::now() < give_up {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(gone(pid), "sleep {pid} outlived the interrupted shell");
     }
 }

@@ -166,8 +166,13 @@ pub struct HttpChannel {
 
 impl HttpChannel {
     pub fn new(server: &Server, journal_path: &Path) -> HttpChannel {
+        HttpChannel::to_port(server.port, journal_path)
+    }
+
+    /// A channel to the server on this loopback port (from another process).
+    pub fn to_port(port: u16, journal_path: &Path) -> HttpChannel {
         HttpChannel {
-            url: format!("127.0.0.1:{}", server.port),
+            url: format!("127.0.0.1:{port}"),
             journal_path: journal_path.to_path_buf(),
             sent: Mutex::new(Vec::new()),
         }
