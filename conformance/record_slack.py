@@ -31,7 +31,7 @@ Three more files describe Python itself, for the Rust side's Python-repr rendere
 * _meta.json: the versions used.
 
 With --rust-table FILE the script also writes the non-printable ranges as Rust source
-(notifier-core/src/plugins/slack/nonprintable.rs).
+(notifier-core/src/pyvalue/nonprintable.rs).
 """
 
 from __future__ import annotations

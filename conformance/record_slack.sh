@@ -10,7 +10,7 @@
 #   3. runs conformance/record_slack.py, which calls chaosslack.notification.notify() for
 #      every case of conformance/slack_cases.json with slackclient pointed at a loopback
 #      sink, and rewrites conformance/golden-slack/*.json (stale files are removed) and
-#      notifier-core/src/plugins/slack/nonprintable.rs.
+#      notifier-core/src/pyvalue/nonprintable.rs.
 #
 # Usage: conformance/record_slack.sh          (from anywhere inside the repository)
 # Env:   PYTHON=/path/to/python3.12  to use another interpreter for the venv.
@@ -32,4 +32,4 @@ ensure_venv "$venv" "chaostoolkit-slack==$slack_version" "chaostoolkit-lib==$lib
 mkdir -p "$root/notifier-core/src/plugins/slack"
 exec "$venv/bin/python" "$here/record_slack.py" \
     --cases "$here/slack_cases.json" --out "$here/golden-slack" \
-    --rust-table "$root/notifier-core/src/plugins/slack/nonprintable.rs"
+    --rust-table "$root/notifier-core/src/pyvalue/nonprintable.rs"

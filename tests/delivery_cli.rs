@@ -228,3 +228,49 @@ fn properties_named<'a>(schema: &'a Value, key: &str, found: &mut Vec<&'a Value>
         _ => {}
     }
 }
+
+#[test]
+fn payloads_larger_than_the_limit_are_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = write(dir.path(), "settings.yaml", "notifications: []\n");
+    let settings = settings.to_str().unwrap();
+    // 16 MiB and one byte of valid JSON: only the size is wrong.
+    let mut big = String::from("\"");
+    big.push_str(&"x".repeat(16 * 1024 * 1024 - 1));
+    big.push('"');
+    write(dir.path(), "big.json", &big);
+    let (out, _) = notifier(
+        dir.path(),
+        &["--settings", settings, "--no-log-file", "send", "run-started", "--payload", "@big.json"],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("big.json: payload file is 16777217 bytes, more than the 16777216 byte limit"), "{stderr}");
+
+    // The same through stdin, which has no size to check first: read up to the limit only.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_notifier"))
+        .args(["--settings", settings, "--no-log-file", "send", "run-started", "--payload", "@-"])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // The notifier may stop reading (and close the pipe) as soon as it has seen too much.
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(big.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    let _ = writer.join();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("<stdin>: payload file is 16777217 bytes"), "{stderr}");
+
+    let (out, _) =
+        notifier(dir.path(), &["--settings", settings, "--no-log-file", "send", "run-started", "--payload", "{nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--payload: not valid JSON: key must be a string"), "{}", text(&out.stderr));
+}

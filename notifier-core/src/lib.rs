@@ -20,6 +20,7 @@ pub mod envelope;
 pub mod event;
 pub mod plugin;
 pub mod plugins;
+pub mod pyvalue;
 pub mod redact;
 pub mod report;
 #[cfg(feature = "http")]

@@ -8,7 +8,8 @@ mod common;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use notifier_core::plugins::slack::{self, pyrepr};
+use notifier_core::plugins::slack;
+use notifier_core::pyvalue as pyrepr;
 use notifier_core::{Envelope, Event, FailureKind, Notifier, Outcome, PluginConfig, PluginError, PluginRegistry};
 use notifier_test_support::{Recorded, Reply, Sink, refused_port};
 use serde_json::{Map, Value, json};

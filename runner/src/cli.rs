@@ -10,12 +10,12 @@ use serde_json::{Value, json};
 
 use crate::FlowNotifier;
 use crate::config::Var;
+use crate::error::type_name;
 use crate::error::{InvalidExperiment, JournalError, RunnerError, ValidationError};
 use crate::execute::{self, DryMode, HypothesisStrategy, Options, RollbackStrategy};
 use crate::interrupt::Interrupt;
 use crate::journal;
 use crate::load::load_experiment;
-use crate::pyvalue::type_name;
 use crate::report::Reporter;
 use crate::validate::ensure_experiment_is_valid;
 
@@ -304,12 +304,12 @@ pub fn run_interruptible(
 /// The strategies in force: the command line, else the experiment's `runtime`, else
 /// `default` (the reference's precedence).
 fn resolve_options(args: &RunArgs, experiment: &serde_json::Map<String, Value>) -> Result<Options, InvalidExperiment> {
-    let runtime = experiment.get("runtime").filter(|r| crate::pyvalue::truthy(r));
+    let runtime = experiment.get("runtime").filter(|r| notifier_core::pyvalue::truthy(r));
     let from_runtime = |section: &str| {
         runtime
             .and_then(|r| r.get(section))
             .and_then(|s| s.get("strategy"))
-            .map(crate::pyvalue::py_str)
+            .map(notifier_core::pyvalue::python_str)
             .unwrap_or_else(|| "default".to_string())
     };
     let hypothesis_strategy = match args.hypothesis_strategy {

@@ -16,7 +16,7 @@ use std::str::FromStr;
 use serde_json::{Map, Value};
 
 use crate::error::InvalidExperiment;
-use crate::pyvalue::py_str;
+use notifier_core::pyvalue::python_str;
 
 /// One `--var KEY[:TYPE]=VALUE` from the command line.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,7 +142,7 @@ fn load_env_entry(name: &str, entry: &Map<String, Value>) -> Result<Value, Inval
         ConversionError::UnknownType => InvalidExperiment::UnknownVariableType,
         ConversionError::BadValue => InvalidExperiment::BadVariableValue {
             name: name.to_string(),
-            value: py_str(&raw),
+            value: python_str(&raw),
             to: ty.unwrap_or("str").to_string(),
         },
     })

@@ -449,32 +449,9 @@ pub enum LoadError {
         /// The path given.
         path: PathBuf,
     },
-    /// The file could not be read.
-    #[error("{}: cannot read the experiment: {source}", path.display())]
-    Read {
-        /// The path given.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The file is larger than the runner accepts.
-    #[error("{}: the experiment is {size} bytes, more than the {limit} bytes accepted", path.display())]
-    TooLarge {
-        /// The path given.
-        path: PathBuf,
-        /// Its size.
-        size: u64,
-        /// The limit.
-        limit: u64,
-    },
-    /// The file is not UTF-8.
-    #[error("{}: the experiment is not valid UTF-8 (byte {offset})", path.display())]
-    NotUtf8 {
-        /// The path given.
-        path: PathBuf,
-        /// Offset of the first invalid byte.
-        offset: usize,
-    },
+    /// The file could not be read, is too large or is not UTF-8 text.
+    #[error(transparent)]
+    Source(#[from] notifier_schema::ReadError),
     /// The extension is not `.json`, `.yaml` or `.yml`.
     #[error("{}: {source}", path.display())]
     UnsupportedExtension {
@@ -515,6 +492,7 @@ impl LoadError {
         match self {
             LoadError::Json { line, column, .. } => Some((*line, *column)),
             LoadError::Yaml { line: Some(line), column: Some(column), .. } => Some((*line, *column)),
+            LoadError::Source(notifier_schema::ReadError::NotUtf8 { line, column, .. }) => Some((*line, *column)),
             _ => None,
         }
     }
@@ -559,4 +537,16 @@ pub enum RunnerError {
         /// Why.
         reason: String,
     },
+}
+
+/// The JSON type of a value, for messages (`a mapping`, `a list`…).
+pub(crate) fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
 }

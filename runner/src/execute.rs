@@ -65,11 +65,11 @@ use crate::error::{ActivityError, ActivityFailed, InvalidActivity, ValidationErr
 use crate::interrupt::{Flag, Interrupt, Signal, Watch};
 use crate::journal;
 use crate::provider::{http::run_http, process::run_process};
-use crate::pyvalue::{py_str, truthy};
 use crate::report::Reporter;
 use crate::substitute::Scope;
 use crate::tolerance::within_tolerance;
 use crate::validate::ActivityCache;
+use notifier_core::pyvalue::{python_str, truthy};
 
 /// `--dry`: what not to execute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -286,7 +286,7 @@ pub fn run_experiment(
         Runner { cache: ActivityCache::new(&experiment), configuration, secrets: &secrets, dry: options.dry }
     };
     // The signal window of the reference opens here (chaoslib's `exit_signals`).
-    let title = py_str(experiment.get("title").unwrap_or(&Value::Null));
+    let title = python_str(experiment.get("title").unwrap_or(&Value::Null));
     tracing::info!("Running experiment: {title}");
     let mut journal = Value::Object(journal::initialize(&experiment, started));
     if let Some(dry) = options.dry {
@@ -546,7 +546,7 @@ impl Phase<'_> {
 }
 
 fn hypothesis_title(hypo: &Value) -> String {
-    py_str(hypo.get("title").unwrap_or(&Value::Null))
+    python_str(hypo.get("title").unwrap_or(&Value::Null))
 }
 
 fn status_after_miss(state: &Value) -> &'static str {
@@ -555,7 +555,7 @@ fn status_after_miss(state: &Value) -> &'static str {
 }
 
 fn last_probe_name(state: &Value) -> String {
-    state["probes"].as_array().and_then(|p| p.last()).map(|r| py_str(&r["activity"]["name"])).unwrap_or_default()
+    state["probes"].as_array().and_then(|p| p.last()).map(|r| python_str(&r["activity"]["name"])).unwrap_or_default()
 }
 
 fn has_controls(exp: &Map<String, Value>) -> bool {
@@ -584,8 +584,8 @@ fn load_dynamic_configuration(conf: &Map<String, Value>, scope: &Scope<'_>, watc
                     Ok(json!(o["stdout"].as_str().unwrap_or_default().trim()))
                 } else {
                     Err(ActivityFailed::ProcessSpawn {
-                        path: py_str(&p["path"]),
-                        reason: format!("exited with {}: {}", o["status"], py_str(&o["stderr"])),
+                        path: python_str(&p["path"]),
+                        reason: format!("exited with {}: {}", o["status"], python_str(&o["stderr"])),
                     }
                     .into())
                 }
@@ -692,7 +692,7 @@ impl Runner<'_> {
         let frequency = options.hypothesis_frequency;
         tracing::info!(
             "Executing the steady-state hypothesis continuously every {} seconds",
-            py_str(&json!(frequency))
+            python_str(&json!(frequency))
         );
         let pause = Duration::try_from_secs_f64(frequency).unwrap_or(Duration::ZERO);
         let shared = || during.lock().unwrap_or_else(PoisonError::into_inner);
@@ -856,7 +856,7 @@ impl Runner<'_> {
         if let Err(signal) = pause(&pauses["before"], "before", skip_pauses, watch) {
             return Executed { record: None, stop: Some(Stop::Interrupted(signal)) };
         }
-        let name = py_str(activity.get("name").unwrap_or(&Value::Null));
+        let name = python_str(activity.get("name").unwrap_or(&Value::Null));
         tracing::info!("{}: {name}", if kind == "probe" { "Probe" } else { "Action" });
 
         let start = SystemTime::now();
@@ -906,7 +906,7 @@ impl Runner<'_> {
     /// Calls the activity's provider. A `python` provider would run here (through a
     /// helper process that receives the signals via [`Interrupt::on_signal`]).
     fn run_provider(&self, activity: &Value, watch: &Watch) -> Result<Value, ActivityError> {
-        let name = py_str(activity.get("name").unwrap_or(&Value::Null));
+        let name = python_str(activity.get("name").unwrap_or(&Value::Null));
         let provider = activity
             .get("provider")
             .and_then(Value::as_object)

@@ -106,7 +106,8 @@
 //! * **Robustness**: malformed experiments that crash chaostoolkit with a Python
 //!   traceback (an activity that is a string, `method: 5`…) get a typed validation error;
 //!   a timed-out process is killed with its process group.
-//! * **YAML** is YAML 1.2 (`yes`/`no` are strings, not booleans as in PyYAML).
+//! * **YAML** is read as PyYAML reads it (`yes`/`no` are booleans), by the settings
+//!   compiler's loader, with its bounds on anchors and nesting.
 //! * Load failures (missing file, bad JSON/YAML, unknown extension) send no event, like
 //!   chaostoolkit; the error carries the file and the line:column.
 
@@ -120,7 +121,6 @@ pub mod interrupt;
 pub mod journal;
 pub mod load;
 pub mod provider;
-pub mod pyvalue;
 pub mod report;
 pub mod substitute;
 pub mod tolerance;

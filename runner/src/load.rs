@@ -2,19 +2,20 @@
 //!
 //! The format is chosen by extension like chaostoolkit-lib: `.json` is JSON, `.yaml`
 //! and `.yml` are YAML, anything else is refused with the reference's
-//! `only files with json, yaml or yml extensions are supported`. YAML goes through
-//! `serde_norway` (a maintained fork of serde_yaml), which implements the YAML 1.2 core
-//! schema: unlike PyYAML (YAML 1.1), `yes`/`no`/`on`/`off` stay strings.
+//! `only files with json, yaml or yml extensions are supported`. The file is read by the
+//! settings compiler's bounded reader (16 MiB for an experiment) and YAML by its loader,
+//! which resolves scalars as PyYAML (YAML 1.1) does, like `chaos run`: `yes`/`no`/`on`/
+//! `off` are booleans, `017` is octal, and errors carry the file's line and column.
 
-use std::io::Read;
 use std::path::Path;
 
+use notifier_schema::{FileKind, SourceFile};
 use serde_json::Value;
 
 use crate::error::{LoadError, UnsupportedFormat};
 
 /// The largest experiment file accepted (16 MiB): bigger is almost certainly a mistake.
-pub const MAX_EXPERIMENT_BYTES: u64 = 16 * 1024 * 1024;
+pub const MAX_EXPERIMENT_BYTES: u64 = FileKind::Experiment.limit();
 
 /// The two experiment formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,34 +43,15 @@ impl Format {
 /// checked after existence, as the reference does. Parse errors carry the file and,
 /// where the parser knows it, the line and column.
 pub fn load_experiment(path: &Path) -> Result<Value, LoadError> {
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(LoadError::NotFound { path: path.to_path_buf() });
-        }
-        Err(source) => {
-            return Err(LoadError::Read { path: path.to_path_buf(), source });
-        }
-    };
+    if let Err(e) = std::fs::metadata(path)
+        && e.kind() == std::io::ErrorKind::NotFound
+    {
+        return Err(LoadError::NotFound { path: path.to_path_buf() });
+    }
     let format =
         Format::of(path).map_err(|source| LoadError::UnsupportedExtension { path: path.to_path_buf(), source })?;
-    if meta.len() > MAX_EXPERIMENT_BYTES {
-        return Err(LoadError::TooLarge { path: path.to_path_buf(), size: meta.len(), limit: MAX_EXPERIMENT_BYTES });
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_EXPERIMENT_BYTES + 1).read_to_end(&mut bytes).map(|_| ()))
-        .map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
-    if bytes.len() as u64 > MAX_EXPERIMENT_BYTES {
-        return Err(LoadError::TooLarge {
-            path: path.to_path_buf(),
-            size: bytes.len() as u64,
-            limit: MAX_EXPERIMENT_BYTES,
-        });
-    }
-    let text = String::from_utf8(bytes)
-        .map_err(|e| LoadError::NotUtf8 { path: path.to_path_buf(), offset: e.utf8_error().valid_up_to() })?;
-    parse_experiment(path, &text, format)
+    let source = SourceFile::read_as(path, FileKind::Experiment)?;
+    parse_experiment(path, &source.text, format)
 }
 
 /// Parses experiment text in the given format; `path` only labels errors.
@@ -82,36 +64,26 @@ pub fn parse_experiment(path: &Path, text: &str, format: Format) -> Result<Value
             column: e.column().max(1),
             message: strip_json_location(&e.to_string()),
         }),
-        Format::Yaml => {
+        Format::Yaml => match notifier_schema::yaml::parse(text) {
             // An empty (or comment-only) document is `null`, like PyYAML's safe_load.
-            if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
-                return Ok(Value::Null);
-            }
-            let value: Value = serde_norway::from_str(text).map_err(|e| {
-                let location = e.location();
-                LoadError::Yaml {
-                    path: path.to_path_buf(),
-                    line: location.as_ref().map(|l| l.line()),
-                    column: location.as_ref().map(|l| l.column()),
-                    message: strip_yaml_location(&e.to_string()),
-                }
-            })?;
-            Ok(value)
-        }
+            Ok(None) => Ok(Value::Null),
+            Ok(Some(root)) => Ok(notifier_schema::located::to_json(Some(&root)).value),
+            Err(e) => Err(LoadError::Yaml {
+                path: path.to_path_buf(),
+                line: Some(e.pos.line.max(1)),
+                column: Some(e.pos.col + 1),
+                message: match &e.help {
+                    Some(help) => format!("{} ({help})", e.message),
+                    None => e.message.clone(),
+                },
+            }),
+        },
     }
 }
 
 /// serde_json appends ` at line L column C`; the error carries them separately.
 fn strip_json_location(message: &str) -> String {
     match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    }
-}
-
-/// serde_norway appends ` at line L column C` (or prefixes the path); keep the reason.
-fn strip_yaml_location(message: &str) -> String {
-    match message.find(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
     }
@@ -137,6 +109,18 @@ mod tests {
         let err = parse_experiment(Path::new("x.yaml"), "a: 1\n b: [\n", Format::Yaml).err().and_then(|e| e.location());
         assert!(matches!(err, Some((2, _))), "{err:?}");
         assert_eq!(parse_experiment(Path::new("x.yml"), "# nothing\n", Format::Yaml).ok(), Some(Value::Null));
+    }
+
+    #[test]
+    fn yaml_scalars_are_read_as_pyyaml_reads_them() {
+        let text = "flag: yes\noff_: off\noctal: 017\nfloat: 1e-05\nexp: 1.0e-5\nquoted: 'yes'\nnull_: ~\n";
+        let v = parse_experiment(Path::new("x.yaml"), text, Format::Yaml).unwrap_or_default();
+        // PyYAML 6: `1e-05` (no dot) is a string, `1.0e-5` a float.
+        assert_eq!(
+            v.to_string(),
+            r#"{"flag":true,"off_":false,"octal":15,"float":"1e-05","exp":0.00001,"quoted":"yes","null_":null}"#
+        );
+        assert_eq!(v["exp"].as_f64(), Some(1e-5));
     }
 
     #[test]

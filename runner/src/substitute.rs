@@ -13,7 +13,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::pyvalue::{py_str, truthy};
+use notifier_core::pyvalue::{python_str, truthy};
 
 /// Where `${name}` values come from.
 #[derive(Debug, Clone, Copy)]
@@ -83,7 +83,7 @@ impl<'a> Scope<'a> {
                 match end.map(|e| &braced[..e]).filter(|n| is_identifier(n)) {
                     Some(name) => {
                         match self.lookup(name) {
-                            Some(v) => out.push_str(&py_str(v)),
+                            Some(v) => out.push_str(&python_str(v)),
                             None => {
                                 out.push_str("${");
                                 out.push_str(name);
@@ -105,7 +105,7 @@ impl<'a> Scope<'a> {
                 } else {
                     let name = &after[..len];
                     match self.lookup(name) {
-                        Some(v) => out.push_str(&py_str(v)),
+                        Some(v) => out.push_str(&python_str(v)),
                         None => {
                             out.push('$');
                             out.push_str(name);

@@ -23,8 +23,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::pyvalue::{as_number, py_cmp, py_eq, py_in};
 use crate::substitute::Scope;
+use notifier_core::pyvalue::{as_number, python_cmp, python_eq, python_in};
 
 /// Runs a probe tolerance (`type: probe`): the provider, given the output as `value`.
 pub type ProbeRunner<'a> = dyn Fn(&Map<String, Value>) -> bool + 'a;
@@ -36,21 +36,21 @@ pub fn within_tolerance(tolerance: &Value, output: &Value, scope: &Scope<'_>, ru
         other => other.clone(),
     };
     match &tolerance {
-        Value::Bool(_) | Value::String(_) => py_eq(output, &tolerance),
+        Value::Bool(_) | Value::String(_) => python_eq(output, &tolerance),
         Value::Number(n) if n.is_i64() || n.is_u64() => match status_of(output) {
-            Some(status) => py_eq(status, &tolerance),
-            None => py_eq(output, &tolerance),
+            Some(status) => python_eq(status, &tolerance),
+            None => python_eq(output, &tolerance),
         },
         Value::Array(items) => {
             if let Some(status) = status_of(output) {
-                py_in(status, items)
+                python_in(status, items)
             } else if items.len() == 2 {
                 matches!(
-                    (py_cmp(&items[0], output), py_cmp(output, &items[1])),
+                    (python_cmp(&items[0], output), python_cmp(output, &items[1])),
                     (Some(a), Some(b)) if a.is_le() && b.is_le()
                 )
             } else {
-                py_in(output, items)
+                python_in(output, items)
             }
         }
         Value::Object(spec) => match spec.get("type").and_then(Value::as_str) {
@@ -143,7 +143,7 @@ fn jsonpath_met(spec: &Map<String, Value>, output: &Value, scope: &Scope<'_>) ->
     let found: Vec<Value> = compiled.query(&value).all().into_iter().cloned().collect();
     let mut met = !found.is_empty();
     if let Some(count) = spec.get("count").filter(|c| !c.is_null()) {
-        met = py_eq(&Value::from(found.len()), count);
+        met = python_eq(&Value::from(found.len()), count);
     }
     if let Some(expect) = spec.get("expect") {
         let expect = scope.substitute(expect);
@@ -151,7 +151,7 @@ fn jsonpath_met(spec: &Map<String, Value>, output: &Value, scope: &Scope<'_>) ->
             Value::Array(items) => items,
             single => vec![single],
         };
-        met = found.len() == expected.len() && found.iter().zip(&expected).all(|(a, b)| py_eq(a, b));
+        met = found.len() == expected.len() && found.iter().zip(&expected).all(|(a, b)| python_eq(a, b));
     }
     if !met {
         let found = Value::Array(found);

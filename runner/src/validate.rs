@@ -18,9 +18,10 @@
 use serde_json::{Map, Value};
 
 use crate::config::{load_configuration, load_secrets};
+use crate::error::type_name;
 use crate::error::{InvalidActivity, InvalidControl, InvalidExperiment, ValidationError};
 use crate::provider::process::which;
-use crate::pyvalue::{py_str, truthy, truthy_opt, type_name};
+use notifier_core::pyvalue::{python_str, truthy};
 
 /// Validates an experiment (as loaded, before substitution).
 pub fn ensure_experiment_is_valid(experiment: &Value) -> Result<(), ValidationError> {
@@ -122,19 +123,19 @@ pub fn ensure_activity_is_valid(activity: &Value) -> Result<(), InvalidActivity>
     }
     let ty = act.get("type").filter(|t| truthy(t)).ok_or(InvalidActivity::MissingType)?;
     if !matches!(ty.as_str(), Some("probe" | "action")) {
-        return Err(InvalidActivity::UnsupportedType { found: py_str(ty) });
+        return Err(InvalidActivity::UnsupportedType { found: python_str(ty) });
     }
     if !truthy_opt(act.get("name")) {
         return Err(InvalidActivity::MissingName);
     }
-    let name = py_str(act.get("name").unwrap_or(&Value::Null));
+    let name = python_str(act.get("name").unwrap_or(&Value::Null));
     let provider = act.get("provider").filter(|p| truthy(p)).ok_or(InvalidActivity::MissingProvider)?;
     let provider = provider.as_object().ok_or_else(|| InvalidActivity::ProviderNotAMapping { name: name.clone() })?;
     let provider_type = provider.get("type").filter(|t| truthy(t)).ok_or(InvalidActivity::MissingProviderType)?;
     let provider_type = match provider_type.as_str() {
         Some(t @ ("python" | "process" | "http")) => t,
         _ => {
-            return Err(InvalidActivity::UnknownProviderType { found: py_str(provider_type) });
+            return Err(InvalidActivity::UnknownProviderType { found: python_str(provider_type) });
         }
     };
     if let Some(timeout) = act.get("timeout")
@@ -178,7 +179,7 @@ fn valid_pause(pause: Option<&Value>) -> bool {
 fn validate_process_provider(name: &str, provider: &Map<String, Value>) -> Result<(), InvalidActivity> {
     let raw = provider.get("path").filter(|p| truthy(p)).ok_or(InvalidActivity::MissingPath)?;
     let Some(path) = raw.as_str() else {
-        return Err(InvalidActivity::PathNotFound { path: py_str(raw), name: name.to_string() });
+        return Err(InvalidActivity::PathNotFound { path: python_str(raw), name: name.to_string() });
     };
     match which(path) {
         crate::provider::process::Which::Found(_) => {}
@@ -234,7 +235,7 @@ pub fn ensure_tolerance_is_valid(tolerance: &Value) -> Result<(), InvalidActivit
         Some("regex") => {
             let pattern = spec.get("pattern").ok_or(InvalidActivity::MissingPattern)?;
             let Some(pattern) = pattern.as_str() else {
-                return Err(InvalidActivity::BadPatternType { pattern: py_str(pattern) });
+                return Err(InvalidActivity::BadPatternType { pattern: python_str(pattern) });
             };
             regex::Regex::new(pattern)
                 .map(|_| ())
@@ -243,7 +244,7 @@ pub fn ensure_tolerance_is_valid(tolerance: &Value) -> Result<(), InvalidActivit
         Some("jsonpath") => {
             let path = spec.get("path").ok_or(InvalidActivity::MissingJsonPath)?;
             let Some(path) = path.as_str() else {
-                return Err(InvalidActivity::BadJsonPathType { path: py_str(path) });
+                return Err(InvalidActivity::BadJsonPathType { path: python_str(path) });
             };
             let path = path.trim();
             if path.is_empty() {
@@ -267,7 +268,9 @@ pub fn ensure_tolerance_is_valid(tolerance: &Value) -> Result<(), InvalidActivit
             }
             Ok(())
         }
-        _ => Err(InvalidActivity::UnsupportedToleranceType { found: py_str(spec.get("type").unwrap_or(&Value::Null)) }),
+        _ => Err(InvalidActivity::UnsupportedToleranceType {
+            found: python_str(spec.get("type").unwrap_or(&Value::Null)),
+        }),
     }
 }
 
@@ -306,13 +309,13 @@ fn validate_controls(exp: &Map<String, Value>) -> Result<(), ValidationError> {
     for control in controls {
         let c = control.as_object().ok_or(InvalidControl::NotAMapping)?;
         if let Some(reference) = c.get("ref") {
-            let name = py_str(reference);
+            let name = python_str(reference);
             if !declared.contains(&name.as_str()) {
                 return Err(InvalidControl::UnknownRef { name }.into());
             }
         }
         let name = c.get("name").ok_or(InvalidControl::MissingName)?;
-        let name = py_str(name);
+        let name = python_str(name);
         let provider = c.get("provider").ok_or_else(|| InvalidControl::MissingProvider { name: name.clone() })?;
         if let Some(scope) = c.get("scope").filter(|s| truthy(s))
             && !matches!(scope.as_str(), Some("before" | "after"))
@@ -361,6 +364,11 @@ impl ActivityCache {
     pub fn lookup(&self, name: &str) -> Option<&Value> {
         self.by_name.get(name).filter(|a| truthy(a))
     }
+}
+
+/// Truthiness of an optional map entry (a missing key is falsy, like `dict.get`).
+fn truthy_opt(value: Option<&Value>) -> bool {
+    value.is_some_and(truthy)
 }
 
 #[cfg(test)]

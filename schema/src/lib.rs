@@ -29,4 +29,4 @@ pub use compile::{Compiled, compile, compile_file};
 pub use diagnostic::{Diagnostic, RunTime, Severity};
 pub use ir::{ChannelIr, ChannelTable, IrKind, RunTimeChannels, SkippedChannel, UnresolvedPlugin};
 pub use schema::{settings_schema, settings_schema_text};
-pub use source::{ReadError, SourceFile};
+pub use source::{FileKind, ReadError, SourceFile};

@@ -1,10 +1,56 @@
-//! Reading a settings file into text, with the limits that keep hostile files harmless.
+//! Reading a file into text, with the limits that keep hostile files harmless: the one
+//! bounded reader of the workspace, for settings files, experiments and payloads.
 
+use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Files larger than this are refused before parsing: real settings files are a few KiB,
+/// Settings files larger than this are refused before parsing: real ones are a few KiB,
 /// and refusing early keeps `check` from spending seconds (or memory) on a mistake.
-pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+pub const MAX_FILE_BYTES: u64 = FileKind::Settings.limit();
+
+/// What a file is read as: it decides the size limit and how messages name the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A Chaos Toolkit settings file (8 MiB at most).
+    Settings,
+    /// A Chaos Toolkit experiment (16 MiB at most: journals of long runs are pasted in).
+    Experiment,
+    /// An event payload given to `notifier send --payload @FILE` (16 MiB at most).
+    Payload,
+}
+
+impl FileKind {
+    /// The largest file accepted, in bytes.
+    pub const fn limit(self) -> u64 {
+        match self {
+            FileKind::Settings => 8 * 1024 * 1024,
+            FileKind::Experiment | FileKind::Payload => 16 * 1024 * 1024,
+        }
+    }
+
+    /// What messages call such a file.
+    pub const fn noun(self) -> &'static str {
+        match self {
+            FileKind::Settings => "settings file",
+            FileKind::Experiment => "experiment",
+            FileKind::Payload => "payload file",
+        }
+    }
+
+    fn too_large_hint(self) -> &'static str {
+        match self {
+            FileKind::Settings => "; is this really a Chaos Toolkit settings file?",
+            _ => "",
+        }
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.noun())
+    }
+}
 
 /// A settings file's text and the name diagnostics use for it.
 #[derive(Debug, Clone)]
@@ -20,32 +66,35 @@ pub struct SourceFile {
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The file could not be opened or read.
-    #[error("{path}: cannot read settings file: {source}")]
+    #[error("{path}: cannot read {kind}: {source}")]
     Io {
         /// The path that failed.
         path: PathBuf,
+        /// What it was read as.
+        kind: FileKind,
         /// The I/O error.
         #[source]
         source: std::io::Error,
     },
-    /// The file is larger than [`MAX_FILE_BYTES`].
-    #[error(
-        "{path}: settings file is {size} bytes, more than the {limit} byte limit; \
-         is this really a Chaos Toolkit settings file?"
-    )]
+    /// The file is larger than its kind's [limit](FileKind::limit).
+    #[error("{path}: {kind} is {size} bytes, more than the {limit} byte limit{}", kind.too_large_hint())]
     TooLarge {
         /// The path.
         path: PathBuf,
+        /// What it was read as.
+        kind: FileKind,
         /// Its size in bytes.
         size: u64,
         /// The limit.
         limit: u64,
     },
     /// The file is not UTF-8 text.
-    #[error("{path}:{line}:{column}: settings file is not UTF-8 text (invalid byte 0x{byte:02x})")]
+    #[error("{path}:{line}:{column}: {kind} is not UTF-8 text (invalid byte 0x{byte:02x})")]
     NotUtf8 {
         /// The path.
         path: PathBuf,
+        /// What it was read as.
+        kind: FileKind,
         /// 1-based line of the first invalid byte.
         line: usize,
         /// 1-based column (in characters) of the first invalid byte.
@@ -72,24 +121,54 @@ impl SourceFile {
         SourceFile { name: name.into(), text, line_starts }
     }
 
-    /// Reads a file, refusing ones that are too large or not UTF-8.
+    /// Reads a settings file, refusing ones that are too large or not UTF-8.
     pub fn read(path: &Path) -> Result<SourceFile, ReadError> {
-        let io = |source| ReadError::Io { path: path.to_owned(), source };
+        Self::read_as(path, FileKind::Settings)
+    }
+
+    /// Reads a file of the given kind, refusing one larger than the kind's limit (before
+    /// reading it when its size is known, and by reading at most one byte more than the
+    /// limit otherwise: a pipe or a growing file cannot make it read without end), a
+    /// directory, or text that is not UTF-8.
+    pub fn read_as(path: &Path, kind: FileKind) -> Result<SourceFile, ReadError> {
+        let io = |source| ReadError::Io { path: path.to_owned(), kind, source };
         let meta = std::fs::metadata(path).map_err(io)?;
         if meta.is_dir() {
             return Err(io(std::io::Error::other("is a directory")));
         }
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(ReadError::TooLarge { path: path.to_owned(), size: meta.len(), limit: MAX_FILE_BYTES });
+        if meta.len() > kind.limit() {
+            return Err(ReadError::TooLarge { path: path.to_owned(), kind, size: meta.len(), limit: kind.limit() });
         }
-        let bytes = std::fs::read(path).map_err(io)?;
-        Self::from_bytes(path, bytes)
+        let mut bytes = Vec::new();
+        std::fs::File::open(path).and_then(|f| f.take(kind.limit() + 1).read_to_end(&mut bytes)).map_err(io)?;
+        Self::from_bytes_as(path, bytes, kind)
     }
 
-    /// Decodes bytes read from `path`.
+    /// Reads at most a kind's limit (plus one byte, to tell) from `reader`, e.g. stdin.
+    pub fn read_from(name: &Path, reader: impl Read, kind: FileKind) -> Result<SourceFile, ReadError> {
+        let mut bytes = Vec::new();
+        reader.take(kind.limit() + 1).read_to_end(&mut bytes).map_err(|source| ReadError::Io {
+            path: name.to_owned(),
+            kind,
+            source,
+        })?;
+        Self::from_bytes_as(name, bytes, kind)
+    }
+
+    /// Decodes bytes read from the settings file `path`.
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<SourceFile, ReadError> {
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(ReadError::TooLarge { path: path.to_owned(), size: bytes.len() as u64, limit: MAX_FILE_BYTES });
+        Self::from_bytes_as(path, bytes, FileKind::Settings)
+    }
+
+    /// Decodes bytes read from `path`, a file of the given kind.
+    pub fn from_bytes_as(path: &Path, bytes: Vec<u8>, kind: FileKind) -> Result<SourceFile, ReadError> {
+        if bytes.len() as u64 > kind.limit() {
+            return Err(ReadError::TooLarge {
+                path: path.to_owned(),
+                kind,
+                size: bytes.len() as u64,
+                limit: kind.limit(),
+            });
         }
         match String::from_utf8(bytes) {
             Ok(text) => Ok(SourceFile::new(path.display().to_string(), text)),
@@ -100,7 +179,7 @@ impl SourceFile {
                 let starts = line_starts(prefix);
                 let line = starts.len();
                 let column = prefix[starts[line - 1]..].chars().count() + 1;
-                Err(ReadError::NotUtf8 { path: path.to_owned(), line, column, byte: bytes[valid] })
+                Err(ReadError::NotUtf8 { path: path.to_owned(), kind, line, column, byte: bytes[valid] })
             }
         }
     }

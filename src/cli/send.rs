@@ -1,8 +1,9 @@
 //! `notifier send`: one event through the configured channels.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use notifier::schema::{FileKind, ReadError, SourceFile};
 use notifier::{Envelope, Event, LoadError, Outcome};
 
 use super::channels::Channels;
@@ -14,27 +15,27 @@ use super::summary::Summary;
 /// Why `send` could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
-    /// `--payload` is not JSON or its file cannot be read.
+    /// The `--payload @FILE` (or `@-`) cannot be read, is too large or is not UTF-8.
     #[error("--payload: {0}")]
-    Payload(String),
+    PayloadFile(#[from] ReadError),
+    /// `--payload` is not JSON.
+    #[error("--payload: not valid JSON: {0}")]
+    PayloadJson(#[from] serde_json::Error),
     /// The settings file is unusable.
     #[error(transparent)]
     Settings(#[from] LoadError),
 }
 
-/// Reads `--payload`: inline JSON, `@file` or `@-` (stdin).
+/// Reads `--payload`: inline JSON, `@file` or `@-` (stdin), files and stdin through the
+/// bounded reader ([`FileKind::Payload`]: 16 MiB at most).
 pub fn read_payload(arg: Option<&str>) -> Result<Value, SendError> {
     let Some(arg) = arg else { return Ok(Value::Null) };
-    let text = match arg.strip_prefix('@') {
-        Some("-") => {
-            let mut s = String::new();
-            io::stdin().read_to_string(&mut s).map_err(|e| SendError::Payload(format!("stdin: {e}")))?;
-            s
-        }
-        Some(path) => std::fs::read_to_string(path).map_err(|e| SendError::Payload(format!("{path}: {e}")))?,
-        None => arg.to_owned(),
+    let source = match arg.strip_prefix('@') {
+        Some("-") => SourceFile::read_from(Path::new("<stdin>"), io::stdin().lock(), FileKind::Payload)?,
+        Some(path) => SourceFile::read_as(Path::new(path), FileKind::Payload)?,
+        None => return Ok(serde_json::from_str(arg)?),
     };
-    serde_json::from_str(&text).map_err(|e| SendError::Payload(format!("not valid JSON: {e}")))
+    Ok(serde_json::from_str(&source.text)?)
 }
 
 /// Runs `notifier send`; returns the exit code (0 delivered, 1 a channel failed).

@@ -56,9 +56,6 @@
 //!   state without `steady_state_met` counts as not met.
 //! * No `DeprecationWarning`, and no `User-Agent` of slackclient's (ours is the notifier's).
 
-mod nonprintable;
-pub mod pyrepr;
-
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
@@ -66,7 +63,7 @@ use serde_json::{Map, Value, json};
 use crate::envelope::{Envelope, is_truthy};
 use crate::plugin::{PluginConfig, PluginError};
 
-use self::pyrepr::{python_str, python_strip};
+use crate::pyvalue::{python_str, python_strip};
 
 /// The Slack Web API root used when the channel entry has no `base_url`.
 pub const DEFAULT_BASE_URL: &str = "https://slack.com/api/";

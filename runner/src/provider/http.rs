@@ -33,8 +33,8 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{ActivityError, ActivityFailed};
 use crate::interrupt::Watch;
-use crate::pyvalue::{py_str, truthy};
 use crate::substitute::Scope;
+use notifier_core::pyvalue::{python_str, truthy};
 
 /// The request, fully resolved (after substitution).
 #[derive(Debug, Clone)]
@@ -88,15 +88,15 @@ pub fn run_http(
 }
 
 fn resolve(provider: &Map<String, Value>, scope: &Scope<'_>) -> Request {
-    let url = provider.get("url").map(|u| py_str(&scope.substitute(u))).unwrap_or_default();
-    let method = provider.get("method").map(py_str).unwrap_or_else(|| "GET".into()).to_uppercase();
+    let url = provider.get("url").map(|u| python_str(&scope.substitute(u))).unwrap_or_default();
+    let method = provider.get("method").map(python_str).unwrap_or_else(|| "GET".into()).to_uppercase();
     let headers = provider
         .get("headers")
         .map(|h| scope.substitute(h))
         .and_then(|h| h.as_object().cloned())
         .unwrap_or_default()
         .into_iter()
-        .map(|(k, v)| (k, py_str(&v)))
+        .map(|(k, v)| (k, python_str(&v)))
         .collect();
     let (connect_timeout, read_timeout) = match provider.get("timeout").map(|t| scope.substitute(t)) {
         Some(Value::Number(n)) => {
@@ -260,8 +260,8 @@ fn append_query(url: &mut url::Url, arguments: &Value) {
 fn as_items(value: &Value) -> Vec<String> {
     match value {
         Value::Null => Vec::new(),
-        Value::Array(items) => items.iter().filter(|v| !v.is_null()).map(py_str).collect(),
-        other => vec![py_str(other)],
+        Value::Array(items) => items.iter().filter(|v| !v.is_null()).map(python_str).collect(),
+        other => vec![python_str(other)],
     }
 }
 

@@ -19,6 +19,9 @@
 //! * The output is `{"status": exit code, "stdout": text, "stderr": text}`; a process
 //!   killed by a signal has a negative status, like Python's `returncode`. A non-zero
 //!   status is not a failure. Standard input is empty (`/dev/null`).
+//! * Each stream keeps at most [`MAX_OUTPUT_BYTES`]; the rest is read and discarded (so
+//!   the process never blocks on a full pipe) and a WARN line says how much was dropped.
+//!   (The reference keeps everything in memory.)
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -30,8 +33,8 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{ActivityError, ActivityFailed};
 use crate::interrupt::{Flag, Watch};
-use crate::pyvalue::{py_str, truthy};
 use crate::substitute::Scope;
+use notifier_core::pyvalue::{python_str, truthy};
 
 /// Where `shutil.which` would find an executable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +118,7 @@ pub fn run_process(
     warn_on_failure: bool,
     watch: &Watch,
 ) -> Result<Value, ActivityError> {
-    let raw_path = provider.get("path").map(py_str).unwrap_or_default();
+    let raw_path = provider.get("path").map(python_str).unwrap_or_default();
     let path = match which(&raw_path) {
         Which::Found(p) => p,
         _ => return Err(ActivityError::Fatal(ActivityFailed::ProcessNotFound { path: raw_path }.to_string())),
@@ -144,7 +147,7 @@ pub fn run_process(
                 _ => Vec::new(),
             };
             let mut c = Command::new(&path);
-            c.args(items.iter().filter(|v| !v.is_null() && v.as_str() != Some("")).map(py_str));
+            c.args(items.iter().filter(|v| !v.is_null() && v.as_str() != Some("")).map(python_str));
             c
         }
     };
@@ -195,21 +198,50 @@ pub fn run_process(
     }
     Ok(json!({
         "status": code,
-        "stdout": String::from_utf8_lossy(&stdout),
-        "stderr": String::from_utf8_lossy(&stderr),
+        "stdout": output_text(stdout, "standard output", &path),
+        "stderr": output_text(stderr, "standard error", &path),
     }))
 }
 
-fn read_in_background<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<Vec<u8>> {
+/// Most bytes of one output stream of a process kept in its activity's output.
+pub const MAX_OUTPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A stream read to its end: the first [`MAX_OUTPUT_BYTES`], and how many more were dropped.
+#[derive(Default)]
+struct Captured {
+    kept: Vec<u8>,
+    dropped: u64,
+}
+
+fn read_in_background<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<Captured> {
     let (tx, rx) = mpsc::channel();
-    if let Some(mut pipe) = pipe {
+    if let Some(pipe) = pipe {
         std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = pipe.read_to_end(&mut buf);
-            let _ = tx.send(buf);
+            let _ = tx.send(capture(pipe, MAX_OUTPUT_BYTES));
         });
     }
     rx
+}
+
+/// Reads `pipe` to its end, keeping the first `limit` bytes.
+fn capture(pipe: impl Read, limit: u64) -> Captured {
+    let mut kept = Vec::new();
+    let mut rest = pipe.take(limit);
+    let _ = rest.read_to_end(&mut kept);
+    let dropped = std::io::copy(&mut rest.into_inner(), &mut std::io::sink()).unwrap_or(0);
+    Captured { kept, dropped }
+}
+
+/// An output stream as text, saying in the log when it was cut.
+fn output_text(captured: Captured, stream: &str, path: &Path) -> String {
+    if captured.dropped > 0 {
+        tracing::warn!(
+            "the {stream} of {} was cut after {MAX_OUTPUT_BYTES} bytes ({} more bytes discarded)",
+            path.display(),
+            captured.dropped
+        );
+    }
+    String::from_utf8_lossy(&captured.kept).into_owned()
 }
 
 enum Waited {
@@ -315,12 +347,40 @@ mod tests {
         assert_eq!(out, Err(ActivityError::Fatal("path 'surely-not-a-command-xyz' cannot be found".into())));
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn timeout_kills_the_process_group() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pid_file = dir.path().join("sleep.pid");
         let started = Instant::now();
-        let out = run(json!({"path": "sleep", "arguments": "30 | cat", "timeout": 0.2}));
+        // `sleep 30` is a child of the shell, not exec'd: killing the shell alone leaves it.
+        let arguments = format!("30 & echo $! > {}; wait", pid_file.display());
+        let out = run(json!({"path": "sleep", "arguments": arguments, "timeout": 0.5}));
         assert_eq!(out, Err(ActivityFailed::ProcessTimeout.into()));
         assert!(started.elapsed() < Duration::from_secs(20), "hang guard");
+        let pid = std::fs::read_to_string(&pid_file).expect("the shell wrote the pid of sleep");
+        let pid = pid.trim();
+        let give_up = Instant::now() + Duration::from_secs(10);
+        while !gone(pid) && Instant::now() < give_up {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(gone(pid), "sleep {pid} outlived the timed-out shell");
+    }
+
+    #[test]
+    fn output_beyond_the_cap_is_read_and_dropped() {
+        let text = b"0123456789".repeat(100);
+        let captured = capture(&text[..], 64);
+        assert_eq!(captured.kept, &text[..64]);
+        assert_eq!(captured.dropped, 1000 - 64);
+        let all = capture(&text[..], 5000);
+        assert_eq!((all.kept.len(), all.dropped), (1000, 0));
+        // A real process writing past the cap finishes (its pipe is drained) and its
+        // output holds exactly the cap.
+        let out = run(json!({"path": "head", "arguments": ["-c", MAX_OUTPUT_BYTES + 4096, "/dev/zero"]}));
+        let out = out.expect("head runs");
+        assert_eq!(out["status"], 0);
+        assert_eq!(out["stdout"].as_str().map(str::len), Some(MAX_OUTPUT_BYTES as usize));
     }
 
     /// Whether a process is gone (or a zombie nobody reaped yet: it runs no more).

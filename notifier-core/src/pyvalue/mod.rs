@@ -1,8 +1,11 @@
-//! JSON values printed the way CPython 3.12 prints the objects `json.loads` makes of them.
+//! Python semantics over JSON values, where Chaos Toolkit's behaviour depends on them:
+//! `str()`, `repr()`, `str.strip()`, truthiness, `==`, `in` and ordering of the objects
+//! `json.loads` makes of them (CPython 3.12).
 //!
-//! chaostoolkit-slack formats tolerance outputs with `str.format`, so a Slack message shows
-//! `str(value)`: a string as it is, anything else as its `repr`, where nested strings are
-//! quoted. [`python_str`] and [`python_repr`] reproduce that for JSON values:
+//! One definition for every user: the Slack plugin (chaostoolkit-slack formats tolerance
+//! outputs with `str.format`, so a message shows `str(value)`), and the experiment runner
+//! (`${…}` substitution, process arguments, tolerances, messages), so that `notifier run`
+//! passes exactly the arguments `chaos run` passes. [`python_str`] and [`python_repr`]:
 //!
 //! | JSON | Python |
 //! |---|---|
@@ -21,7 +24,11 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::nonprintable::NON_PRINTABLE;
+mod nonprintable;
+
+use std::cmp::Ordering;
+
+use self::nonprintable::NON_PRINTABLE;
 use crate::wire::python_number_text;
 
 /// `str(value)`: a string is returned as it is, every other value as [`python_repr`].
@@ -113,11 +120,11 @@ pub fn is_python_printable(c: char) -> bool {
     NON_PRINTABLE
         .binary_search_by(|&(first, last)| {
             if last < cp {
-                std::cmp::Ordering::Less
+                Ordering::Less
             } else if first > cp {
-                std::cmp::Ordering::Greater
+                Ordering::Greater
             } else {
-                std::cmp::Ordering::Equal
+                Ordering::Equal
             }
         })
         .is_err()
@@ -148,10 +155,82 @@ pub fn python_strip(text: &str) -> &str {
     text.trim_matches(is_python_whitespace)
 }
 
+/// Python truthiness (`None`, `False`, `0`, `0.0`, `""`, `[]`, `{}` are falsy).
+pub fn truthy(value: &Value) -> bool {
+    crate::envelope::is_truthy(value)
+}
+
+/// A number view of a value, Python's `bool` being an `int`.
+pub fn as_number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Bool(b) => Some(f64::from(u8::from(*b))),
+        Value::Number(n) => n.as_f64(),
+        _ => None,
+    }
+}
+
+/// Python's `==` between two values (`1 == 1.0`, `True == 1`, dicts regardless of order).
+pub fn python_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| python_eq(p, q)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| python_eq(v, w)))
+        }
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(p), Some(q)) => p == q,
+            _ => match (x.as_u64(), y.as_u64()) {
+                (Some(p), Some(q)) => p == q,
+                _ => x.as_f64() == y.as_f64(),
+            },
+        },
+        _ => match (as_number(a), as_number(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        },
+    }
+}
+
+/// Python's `needle in haystack` for a list.
+pub fn python_in(needle: &Value, haystack: &[Value]) -> bool {
+    haystack.iter().any(|v| python_eq(needle, v))
+}
+
+/// Python's ordering where it is defined (numbers with numbers, strings with strings,
+/// lists lexicographically); `None` where Python would raise `TypeError`.
+pub fn python_cmp(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        (Value::Array(x), Value::Array(y)) => {
+            for (p, q) in x.iter().zip(y) {
+                if !python_eq(p, q) {
+                    return python_cmp(p, q);
+                }
+            }
+            Some(x.len().cmp(&y.len()))
+        }
+        _ => as_number(a)?.partial_cmp(&as_number(b)?),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn equality_and_order_follow_python() {
+        assert!(python_eq(&json!(1), &json!(1.0)));
+        assert!(python_eq(&json!(true), &json!(1)));
+        assert!(!python_eq(&json!("1"), &json!(1)));
+        assert!(python_eq(&json!({"a": 1, "b": 2}), &json!({"b": 2, "a": 1})));
+        assert!(!python_eq(&json!([1, 2]), &json!([2, 1])));
+        assert!(python_in(&json!(2.0), &[json!(1), json!(2)]));
+        assert_eq!(python_cmp(&json!(1), &json!("a")), None);
+        assert_eq!(python_cmp(&json!("a"), &json!("b")), Some(Ordering::Less));
+        assert_eq!(python_cmp(&json!([1, 2]), &json!([1, 3])), Some(Ordering::Less));
+    }
 
     #[test]
     fn scalars() {
