@@ -66,6 +66,9 @@ SCENARIOS = [
     ),
     ("run-method-failure", "run", "method-failure.json", []),
     ("run-http-health", "run", "http-health.json", ["--var", "service_url=<service>"]),
+    # Values whose text depends on Python (float repr, YAML 1.1 booleans and octals).
+    ("run-python-values", "run", "python-values.json", []),
+    ("run-python-values-yaml", "run", "python-values.yaml", []),
     # Interruption by signals (chaostoolkit-lib's exit_signals + the CLI's
     # SignalRecorder): each signal is sent to the chaos process (not its group) once the
     # named file exists in the scenario's directory.

@@ -134,7 +134,7 @@ fn same_events_journal_and_exit_code_as_chaos() {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 29, "expected the recorded scenarios in {dir:?}");
+    assert!(files.len() >= 31, "expected the recorded scenarios in {dir:?}");
 
     let mut failures = Vec::new();
     for file in &files {
