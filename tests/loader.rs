@@ -1,5 +1,6 @@
-//! The run-time loader: Chaos Toolkit's leniency (missing, empty or broken settings mean
-//! no notifications, never a crash) and the strict variant's errors.
+//! The run-time loader: Chaos Toolkit's leniency (missing, empty or unparsable settings
+//! mean no notifications, a broken channel is skipped alone, never a crash, and the log
+//! says why) and the strict variant's errors.
 
 use notifier::{FromSettings, LoadError, Notifier, PluginRegistry};
 
@@ -82,4 +83,48 @@ fn strict_loading_reports_every_problem() {
         Notifier::try_from_settings_file(dir.path().join("nope.yaml"), &registry),
         Err(LoadError::Read(_))
     ));
+}
+
+/// Log lines written while `f` runs on this thread, at every level, as text.
+fn logs_of(f: impl FnOnce()) -> String {
+    #[derive(Clone, Default)]
+    struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let bytes = buffer.0.lock().unwrap().clone();
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn the_lenient_loader_says_why_in_the_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mapping = write(&dir, "mapping.yaml", "notifications:\n  type: http\n  url: https://a.example/x\n");
+    let logs = logs_of(|| assert!(Notifier::from_settings_file(&mapping).is_empty()));
+    let line = logs.lines().find(|l| l.contains("ERROR")).unwrap_or_else(|| panic!("no ERROR line:\n{logs}"));
+    assert!(line.contains("notifications are disabled"), "{line}");
+    assert!(logs.contains("mapping.yaml:2:3: error: `notifications` must be a list"), "{logs}");
+
+    let broken = write(&dir, "one-broken.yaml", "notifications:\n  - type: htp\n    url: https://a.example/x\n");
+    let logs = logs_of(|| assert_eq!(Notifier::from_settings_file(&broken).len(), 1));
+    let line = logs.lines().find(|l| l.contains("WARN")).unwrap_or_else(|| panic!("no WARN line:\n{logs}"));
+    assert!(line.contains("one-broken.yaml:2:5: notification channel #1") && line.contains("is skipped"), "{line}");
+
+    let missing = dir.path().join("absent.yaml");
+    let logs = logs_of(|| assert!(Notifier::from_settings_file(&missing).is_empty()));
+    assert!(!logs.contains("ERROR") && logs.contains("could not be found"), "a missing file is not an error:\n{logs}");
 }

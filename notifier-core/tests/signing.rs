@@ -464,6 +464,19 @@ fn the_python_library_agreed_with_every_recorded_case() {
             requests["recorded_at"].as_i64().unwrap(),
         );
         assert_eq!(ours.is_ok(), c["expect"] == "valid", "{name}: {ours:?}");
+        // And today's signing code still produces the signature the library checked: a
+        // change to the key decoding or the signed content fails here, not in production.
+        if c["why"] != "other key" {
+            let key = SigningKey::from_secret(c["secret"].as_str().unwrap()).expect("a recorded secret decodes");
+            let id = headers("webhook-id").unwrap();
+            let ts: i64 = headers("webhook-timestamp").unwrap().parse().unwrap();
+            let signed = key.sign(&id, ts, c["body"].as_str().unwrap().as_bytes());
+            let recorded = headers("webhook-signature").unwrap();
+            let listed = recorded.split(' ').any(|entry| entry == signed);
+            // Only the tampered body was signed as something else than what it carries.
+            let tampered = c["why"] == "one byte of the body changed";
+            assert_eq!(listed, !tampered, "{name}: we sign {signed}, the request carries {recorded}");
+        }
     }
     let names: Vec<&str> = cases.iter().map(|c| c["name"].as_str().unwrap()).collect();
     for required in ["tampered-body", "old-timestamp", "https-run-started", "retry-attempt-2"] {

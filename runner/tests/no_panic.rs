@@ -1,7 +1,10 @@
-//! No input makes the runner's front end panic: arbitrary JSON documents go through
-//! validation, substitution and every tolerance check; arbitrary text goes through the
-//! JSON and YAML loaders. (Nothing here runs a process: random paths could be real
-//! commands.)
+//! No input makes the runner's front end panic, and what it returns keeps its promises:
+//! arbitrary JSON documents go through validation (a typed, deterministic answer;
+//! anything but a mapping refused), substitution (the shape of the value kept, strings
+//! without `$` untouched) and every tolerance check (a deterministic answer); arbitrary
+//! text goes through the JSON and YAML loaders (the same value as serde_json for JSON,
+//! and a position inside the text for every error). (Nothing here runs a process:
+//! random paths could be real commands.)
 
 use std::path::Path;
 
@@ -83,29 +86,66 @@ proptest! {
 
     #[test]
     fn validation_never_panics(experiment in value()) {
-        let _ = ensure_experiment_is_valid(&experiment);
+        let first = ensure_experiment_is_valid(&experiment).map_err(|e| e.to_string());
+        prop_assert_eq!(&first, &ensure_experiment_is_valid(&experiment).map_err(|e| e.to_string()), "deterministic");
+        if !experiment.is_object() {
+            prop_assert!(first.is_err(), "only a mapping can be an experiment: {}", experiment);
+        }
+        if let Err(message) = &first {
+            prop_assert!(!message.trim().is_empty());
+        }
         let mut with_basics = json!({"title": "t", "description": "d", "method": []});
         if let (Value::Object(base), Value::Object(extra)) = (&mut with_basics, &experiment) {
             for (k, v) in extra {
                 base.insert(k.clone(), v.clone());
             }
         }
-        let _ = ensure_experiment_is_valid(&with_basics);
+        let result = ensure_experiment_is_valid(&with_basics);
+        if let Err(e) = &result {
+            prop_assert!(!e.to_string().trim().is_empty());
+        }
     }
 
     #[test]
-    fn substitution_and_tolerances_never_panic(tolerance in value(), output in value(), conf in value()) {
+    fn substitution_keeps_shapes_and_tolerances_answer(tolerance in value(), output in value(), conf in value()) {
         let conf = conf.as_object().cloned().unwrap_or_default();
         let secrets = Map::new();
         let scope = Scope::new(&conf, &secrets);
-        let _ = scope.substitute(&tolerance);
-        let _ = within_tolerance(&tolerance, &output, &scope, &|_| true);
+        let substituted = scope.substitute(&tolerance);
+        prop_assert!(same_shape(&tolerance, &substituted), "{} became {}", tolerance, substituted);
+        let first = within_tolerance(&tolerance, &output, &scope, &|_| true);
+        prop_assert_eq!(first, within_tolerance(&tolerance, &output, &scope, &|_| true), "deterministic");
     }
 
     #[test]
-    fn loaders_never_panic(text in "\\PC{0,200}") {
-        let _ = parse_experiment(Path::new("x.json"), &text, Format::Json);
-        let _ = parse_experiment(Path::new("x.yaml"), &text, Format::Yaml);
+    fn loaders_agree_with_serde_json_and_locate_their_errors(text in "\\PC{0,200}") {
+        let lines = text.split('\n').count();
+        match (parse_experiment(Path::new("x.json"), &text, Format::Json), serde_json::from_str::<Value>(&text)) {
+            (Ok(ours), Ok(theirs)) => prop_assert_eq!(ours, theirs),
+            (Err(e), Err(_)) => {
+                let (line, column) = e.location().expect("a JSON error has a position");
+                prop_assert!(line >= 1 && line <= lines && column >= 1, "{}", e);
+            }
+            (ours, theirs) => prop_assert!(false, "JSON loader {:?} but serde_json {:?}", ours.is_ok(), theirs.is_ok()),
+        }
+        if let Err(e) = parse_experiment(Path::new("x.yaml"), &text, Format::Yaml) {
+            let (line, column) = e.location().expect("a YAML error has a position");
+            prop_assert!(line >= 1 && line <= lines + 1 && column >= 1, "{}", e);
+        }
+    }
+}
+
+/// Whether substitution kept the value's shape: the same containers with the same keys
+/// and lengths, the same non-string leaves, and strings without `$` unchanged (only a
+/// string can become another value).
+fn same_shape(before: &Value, after: &Value) -> bool {
+    match (before, after) {
+        (Value::String(s), other) => s.contains('$') || other == before,
+        (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_shape(x, y)),
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same_shape(v, w)))
+        }
+        (x, y) => x == y,
     }
 }
 
