@@ -1,5 +1,5 @@
 //! The proc-macro must not pull the HTTP stack into every build that uses it: checked
-//! with `cargo tree`, as DESIGN.md §2 asks.
+//! with `cargo tree`, as docs/ARCHITECTURE.md promises ("The proc-macro never sees the HTTP stack").
 
 use std::process::Command;
 

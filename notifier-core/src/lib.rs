@@ -36,6 +36,5 @@ pub use dispatch::{Dispatch, Mode, Notifier, NotifierBuilder};
 pub use envelope::{Envelope, error_value, exception, exception_text};
 pub use event::{Event, EventSet, Phase, UnknownEvent};
 pub use plugin::{PluginConfig, PluginError, PluginFn, PluginRegistry};
-pub use redact::Secret;
 pub use report::{ChannelOutcome, DeliveryReport, FailureKind, FlushReport, Outcome, Stats};
 pub use template::{Segment, Template};

@@ -6,7 +6,8 @@
 //!
 //! Templates are kept unresolved in the channel table (and in generated code), so a
 //! secret never ends up in a binary or in a settings dump; only the resolved channel
-//! holds the value, as a [`crate::Secret`].
+//! holds the value, and its [`Redactor`](crate::redact::Redactor) masks it in every
+//! message and `Debug` output.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -312,8 +312,6 @@ fn debug_of_public_types_built_by_hand() {
         assert_no_leak("PluginConfig / Redactor", &text);
     }
     assert!(!format!("{plain:?}").contains("hunter2"), "credential keys are masked without a redactor too");
-    let secret = notifier_core::Secret::new(TOKEN);
-    assert_no_leak("Secret", &format!("{secret:?} {secret}"));
     let template = notifier_core::Template::parse("Bearer ${PLANT_TOKEN}").unwrap();
     assert_eq!(format!("{template:?}"), "Template(\"Bearer ${PLANT_TOKEN}\")");
     let origin = notifier_core::Origin { file: Cow::Borrowed("s.yaml"), line: 1, column: 1 };

@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Each event becomes one `POST {base_url}chat.postMessage` with
-//! `Authorization: Bearer <token>`, `Content-Type: application/json` and the body
+//! `Authorization: Bearer <token>`, `Content-Type: application/json;charset=utf-8` (as
+//! slackclient sends it) and the body
 //! chaostoolkit-slack 0.10.0 sends through slackclient 2.9.4, byte for byte (Python's
 //! `json.dumps` encoding, keys in the same order):
 //!
@@ -92,11 +93,10 @@ pub fn notify(config: &PluginConfig, envelope: &Envelope) -> Result<(), PluginEr
     let body = crate::wire::to_python_json(&message(envelope, &settings.channel));
     let url = format!("{}chat.postMessage", settings.base_url);
     let authorization = format!("Bearer {}", settings.token);
-    // slackclient also sends `Content-Type: application/json;charset=utf-8`; the transport
-    // sets `application/json` and would append a second Content-Type (see the module docs).
+    // slackclient's Content-Type, which replaces the transport's `application/json`.
     let mut headers = Vec::with_capacity(2);
-    // slackclient sends no Authorization header for an empty token; neither do we.
     headers.push(("Content-Type", "application/json;charset=utf-8"));
+    // slackclient sends no Authorization header for an empty token; neither do we.
     if !settings.token.is_empty() {
         headers.push(("Authorization", authorization.as_str()));
     }
