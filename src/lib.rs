@@ -33,7 +33,8 @@ pub use notifier_core::channel::{ChannelDef, ChannelKind, HttpDef, Origin, Plugi
 pub use notifier_core::dispatch::{Dispatch, Mode, Notifier, NotifierBuilder};
 pub use notifier_core::envelope::{Envelope, error_value, exception, exception_text};
 pub use notifier_core::event::{Event, EventSet, Phase, UnknownEvent};
-pub use notifier_core::plugin::{PluginConfig, PluginError, PluginFn, PluginRegistry};
+pub use notifier_core::plugin::{PluginConfig, PluginError, PluginFn};
+pub use notifier_core::registry::PluginRegistry;
 pub use notifier_core::report::{ChannelOutcome, DeliveryReport, FailureKind, FlushReport, Outcome, Stats};
 pub use notifier_core::template::{Segment, Template};
 pub use notifier_macros::settings;

@@ -22,6 +22,7 @@ pub mod plugin;
 pub mod plugins;
 pub mod pyvalue;
 pub mod redact;
+pub mod registry;
 pub mod report;
 #[cfg(feature = "http")]
 pub mod signing;
@@ -35,6 +36,7 @@ pub use channel::{ChannelDef, ChannelKind, HttpDef, Origin, PluginDef, SkippedDe
 pub use dispatch::{Dispatch, Mode, Notifier, NotifierBuilder};
 pub use envelope::{Envelope, error_value, exception, exception_text};
 pub use event::{Event, EventSet, Phase, UnknownEvent};
-pub use plugin::{PluginConfig, PluginError, PluginFn, PluginRegistry};
+pub use plugin::{PluginConfig, PluginError, PluginFn};
+pub use registry::PluginRegistry;
 pub use report::{ChannelOutcome, DeliveryReport, FailureKind, FlushReport, Outcome, Stats};
 pub use template::{Segment, Template};

@@ -1,0 +1,145 @@
+//! A channel definition resolved once, when the notifier is built: its `${VAR}`s read,
+//! its HTTP target checked or its plugin configuration parsed, or the reason it cannot
+//! be used (then every event reports it as skipped).
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use crate::channel::{ChannelDef, ChannelKind, MAX_RETRIES};
+use crate::plugin::PluginConfig;
+use crate::redact::Redactor;
+use crate::report::{ChannelOutcome, FailureKind, Outcome};
+use crate::template::Template;
+use crate::transport::{HttpTarget, MAX_BACKOFF};
+
+pub(super) struct Channel {
+    pub(super) index: usize,
+    pub(super) def: ChannelDef,
+    /// Shared by every outcome of this channel (and freed with the last of them).
+    pub(super) label: Arc<str>,
+    pub(super) ready: Result<Ready, String>,
+    /// Plugin calls of this channel still running, abandoned ones included.
+    pub(super) plugin_calls: Arc<AtomicUsize>,
+}
+
+pub(super) enum Ready {
+    Http(Arc<HttpTarget>),
+    /// The configuration carries the channel's redactor (`PluginConfig::redact`).
+    Plugin {
+        config: Arc<PluginConfig>,
+    },
+}
+
+impl Channel {
+    pub(super) fn resolve(
+        index: usize,
+        def: ChannelDef,
+        lookup: &(dyn Fn(&str) -> Option<String> + Send + Sync),
+    ) -> Channel {
+        let label: Arc<str> = def.label().into();
+        let ready = match &def.kind {
+            ChannelKind::Http(h) => {
+                HttpTarget::resolve(h, lookup).map(|t| Ready::Http(Arc::new(t))).map_err(|e| e.to_string())
+            }
+            ChannelKind::Plugin(p) => {
+                resolve_plugin_config(&p.config_json, lookup).map(|config| Ready::Plugin { config: Arc::new(config) })
+            }
+            ChannelKind::Skipped(s) => Err(s.reason.to_string()),
+        };
+        if let Err(reason) = &ready {
+            tracing::warn!(
+                target: "chaostoolkit",
+                "{}:{}:{}: notification channel #{} ({label}) is skipped: {reason}; the other channels still deliver",
+                def.origin.file,
+                def.origin.line,
+                def.origin.column,
+                index + 1,
+            );
+        }
+        Channel { index, def, label, ready, plugin_calls: Arc::default() }
+    }
+
+    /// The outcome of a delivery that did not report back by its deadline.
+    pub(super) fn overran(&self, started: Instant) -> ChannelOutcome {
+        self.outcome(
+            Outcome::Failed { kind: FailureKind::Timeout, reason: "delivery did not finish within its budget".into() },
+            0,
+            started.elapsed(),
+        )
+    }
+
+    /// The outcome of a channel that cannot be used, for every event it would receive.
+    pub(super) fn skipped(&self, reason: &str) -> ChannelOutcome {
+        let o = &self.def.origin;
+        let reason = format!(
+            "channel #{} ({}, {}:{}:{}) is skipped: {reason}",
+            self.index + 1,
+            self.label,
+            o.file,
+            o.line,
+            o.column
+        );
+        self.outcome(Outcome::Skipped { reason }, 0, Duration::ZERO)
+    }
+
+    /// Upper bound of one delivery on this channel, all attempts included.
+    pub(super) fn bound(&self) -> Duration {
+        let retries = u32::from(self.def.retries.min(MAX_RETRIES));
+        self.def.timeout.saturating_mul(retries + 1) + MAX_BACKOFF.saturating_mul(retries)
+    }
+
+    pub(super) fn outcome(&self, outcome: Outcome, attempts: u32, elapsed: Duration) -> ChannelOutcome {
+        ChannelOutcome { channel: self.index, label: self.label.clone(), outcome, attempts, elapsed }
+    }
+}
+
+/// Parses a plugin's channel entry and resolves `${VAR}` in its string values (not in
+/// `type`, `module`, `func` and `events`).
+pub(super) fn resolve_plugin_config(
+    json: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<PluginConfig, String> {
+    let entry: Map<String, Value> =
+        serde_json::from_str(json).map_err(|e| format!("invalid plugin configuration: {e}"))?;
+    let mut redactor = Redactor::default();
+    let mut resolved = Map::new();
+    for (key, value) in entry {
+        let value = if matches!(key.as_str(), "type" | "module" | "func" | "events") {
+            value
+        } else {
+            resolve_value(value, &key, lookup, &mut redactor)?
+        };
+        resolved.insert(key, value);
+    }
+    Ok(PluginConfig::with_redactor(resolved, redactor))
+}
+
+pub(super) fn resolve_value(
+    value: Value,
+    key: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    redactor: &mut Redactor,
+) -> Result<Value, String> {
+    Ok(match value {
+        Value::String(s) => {
+            let t = Template::parse(&s).map_err(|e| format!("`{key}`: {e}"))?;
+            let out = t.resolve_with(lookup).map_err(|e| format!("`{key}`: {e}"))?;
+            if !t.is_literal() || crate::redact::is_sensitive_name(key) {
+                redactor.add(out.clone());
+            }
+            Value::String(out)
+        }
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| resolve_value(v, key, lookup, redactor)).collect::<Result<_, _>>()?)
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| resolve_value(v, &k, lookup, redactor).map(|v| (k, v)))
+                .collect::<Result<_, _>>()?,
+        ),
+        other => other,
+    })
+}

@@ -1,0 +1,133 @@
+//! One delivery on one channel: an HTTP request through the transport, or a plugin call
+//! on the blocking pool with its budget, its panic caught, and at most
+//! [`MAX_PLUGIN_CALLS_PER_CHANNEL`](super::MAX_PLUGIN_CALLS_PER_CHANNEL) running at once.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use crate::channel::{ChannelKind, MAX_RETRIES};
+use crate::plugin::PluginFn;
+use crate::report::{ChannelOutcome, FailureKind, Outcome};
+
+use super::channel::Ready;
+use super::event::Prepared;
+use super::{MAX_PLUGIN_CALLS_PER_CHANNEL, Shared};
+
+/// Delivers one envelope on one channel; never panics, never outlives `deadline` by more
+/// than a plugin that ignores its budget keeps its own thread.
+pub(super) async fn deliver_channel(
+    shared: Arc<Shared>,
+    index: usize,
+    event: Arc<Prepared>,
+    call: Option<PluginFn>,
+    deadline: Instant,
+) -> ChannelOutcome {
+    let channel = &shared.channels[index];
+    let started = Instant::now();
+    let ready = match &channel.ready {
+        Ok(ready) => ready,
+        Err(reason) => return channel.skipped(reason),
+    };
+    match ready {
+        Ready::Http(target) => {
+            let client = match shared.clients.get(target.verify_tls, &target.method) {
+                Ok(c) => c.clone(),
+                Err(reason) => {
+                    return channel.outcome(
+                        Outcome::Failed { kind: FailureKind::Transport, reason },
+                        0,
+                        started.elapsed(),
+                    );
+                }
+            };
+            let (body, message_id) = event.wire();
+            let result = crate::transport::deliver(
+                client,
+                target.clone(),
+                body,
+                message_id,
+                channel.def.timeout,
+                channel.def.retries.min(MAX_RETRIES),
+                deadline,
+            )
+            .await;
+            let outcome = match result.result {
+                Ok(status) => Outcome::Delivered { status: Some(status) },
+                Err((kind, reason)) => Outcome::Failed { kind, reason },
+            };
+            channel.outcome(outcome, result.attempts, started.elapsed())
+        }
+        Ready::Plugin { config } => {
+            let ChannelKind::Plugin(def) = &channel.def.kind else {
+                unreachable!("a plugin target comes from a plugin definition")
+            };
+            let call = call.unwrap_or(def.call);
+            let name = format!("{}.{}", def.module, def.func);
+            let task_config = config.clone();
+            let event = event.clone();
+            let budget = deadline.saturating_duration_since(Instant::now());
+            let running = channel.plugin_calls.fetch_add(1, Ordering::SeqCst);
+            let calls = CallSlot(channel.plugin_calls.clone());
+            if running >= MAX_PLUGIN_CALLS_PER_CHANNEL {
+                drop(calls);
+                let reason = format!(
+                    "notification plugin {name} is stuck: {running} earlier call(s) have not returned past their \
+                     budget, so it is not called again until one does"
+                );
+                return channel.outcome(Outcome::Failed { kind: FailureKind::Stuck, reason }, 0, started.elapsed());
+            }
+            let task = tokio::task::spawn_blocking(move || {
+                let _calls = calls;
+                std::panic::catch_unwind(AssertUnwindSafe(|| call(&task_config, &event.env)))
+            });
+            let outcome = match tokio::time::timeout(budget, task).await {
+                Ok(Ok(Ok(Ok(())))) => Outcome::Delivered { status: None },
+                Ok(Ok(Ok(Err(e)))) => Outcome::Failed {
+                    kind: FailureKind::Plugin,
+                    reason: config.redact(&format!("failed calling notification plugin {name}: {e}")),
+                },
+                Ok(Ok(Err(panic))) => Outcome::Failed {
+                    kind: FailureKind::PluginPanic,
+                    reason: config.redact(&format!(
+                        "failed calling notification plugin {name}: it panicked: {}",
+                        panic_message(&panic)
+                    )),
+                },
+                Ok(Err(join)) => Outcome::Failed {
+                    kind: FailureKind::PluginPanic,
+                    reason: format!("failed calling notification plugin {name}: {join}"),
+                },
+                Err(_) => Outcome::Failed {
+                    kind: FailureKind::Timeout,
+                    reason: format!(
+                        "notification plugin {name} did not return within {:.1} s; the flow went on without it",
+                        budget.as_secs_f64()
+                    ),
+                },
+            };
+            channel.outcome(outcome, 0, started.elapsed())
+        }
+    }
+}
+
+/// One running plugin call of a channel; the count goes down when the call returns (or
+/// panics), however long after its budget that is.
+pub(super) struct CallSlot(Arc<AtomicUsize>);
+
+impl Drop for CallSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+pub(super) fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(no message)".to_owned()
+    }
+}
