@@ -1,6 +1,7 @@
 //! The run-time loader: Chaos Toolkit's leniency (missing, empty or broken settings mean
 //! no notifications, never a crash) and the strict variant's errors.
 
+use notifier::schema::Code;
 use notifier::{FromSettings, LoadError, Notifier, PluginRegistry};
 
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
@@ -64,7 +65,7 @@ fn strict_loading_reports_every_problem() {
     match Notifier::try_from_settings_file(&broken, &PluginRegistry::new()) {
         Err(LoadError::Invalid { diagnostics, .. }) => {
             let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).map(|d| (d.line, d.code)).collect();
-            assert_eq!(errors, [(2, "unknown-type"), (3, "missing-module")]);
+            assert_eq!(errors, [(2, Code::UnknownType), (3, Code::MissingModule)]);
         }
         other => panic!("expected Invalid, got {other:?}"),
     }

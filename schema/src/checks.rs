@@ -12,10 +12,11 @@ use notifier_core::plugins::builtin;
 use notifier_core::redact::is_sensitive_name;
 use notifier_core::template::Template;
 
-use crate::compile::{Anchor, Report};
+use crate::code::Code;
 use crate::diagnostic::Severity::{self, Error, Warning};
 use crate::located::escape_pointer;
 use crate::model::{CHANNEL_TYPES, HTTP_KEYS, MAX_TIMEOUT_SECS, PLUGIN_KEYS};
+use crate::report::Report;
 use crate::suggest::did_you_mean;
 
 /// Checks a whole document.
@@ -24,14 +25,12 @@ pub(crate) fn check_document(root: &Value, r: &mut Report<'_>) {
         Value::Null => return,
         Value::Object(map) => map,
         other => {
-            r.push(
-                Error,
-                "settings-not-mapping",
+            r.error(
+                Code::SettingsNotMapping,
                 "",
-                Anchor::Value,
                 format!("the settings file must be a mapping of keys, found {}", describe(other)),
-                Some("start with `notifications:` followed by a list of channels".into()),
-            );
+            )
+            .help("start with `notifications:` followed by a list of channels");
             return;
         }
     };
@@ -46,25 +45,20 @@ pub(crate) fn check_document(root: &Value, r: &mut Report<'_>) {
             }
             check_duplicate_channels(channels, r);
         }
-        Value::Object(_) => r.push(
-            Error,
-            "notifications-not-list",
-            "/notifications",
-            Anchor::Value,
-            "`notifications` must be a list of channels, found a mapping".into(),
-            Some("start each channel with `- ` (Chaos Toolkit would iterate over the mapping's keys and crash)".into()),
-        ),
-        other => r.push(
-            Error,
-            "notifications-not-list",
-            "/notifications",
-            Anchor::Value,
-            format!("`notifications` must be a list of channels, found {}", describe(other)),
-            Some(
-                "write one `- ` item per channel, e.g.\n  notifications:\n    - type: http\n      url: https://…"
-                    .into(),
-            ),
-        ),
+        Value::Object(_) => r
+            .error(
+                Code::NotificationsNotList,
+                "/notifications",
+                "`notifications` must be a list of channels, found a mapping",
+            )
+            .help("start each channel with `- ` (Chaos Toolkit would iterate over the mapping's keys and crash)"),
+        other => r
+            .error(
+                Code::NotificationsNotList,
+                "/notifications",
+                format!("`notifications` must be a list of channels, found {}", describe(other)),
+            )
+            .help("write one `- ` item per channel, e.g.\n  notifications:\n    - type: http\n      url: https://…"),
     }
 }
 
@@ -78,33 +72,24 @@ fn check_channel(i: usize, channel: &Value, r: &mut Report<'_>) {
             }
             _ => "a channel is a mapping with a `type` (`http` or `plugin`) and its fields".into(),
         };
-        r.push(
-            Error,
-            "channel-not-mapping",
+        r.error(
+            Code::ChannelNotMapping,
             &ptr,
-            Anchor::Value,
             format!("channel #{} must be a mapping, found {}", i + 1, describe(channel)),
-            Some(help),
-        );
+        )
+        .help(help);
         return;
     };
     check_events(&ptr, entry, r);
     check_timeout(&ptr, entry, r);
     match entry.get("type") {
-        None => r.push(
-            Error,
-            "missing-type",
-            &ptr,
-            Anchor::Value,
-            "channel has no `type`".into(),
-            Some(if entry.contains_key("url") {
-                "add `type: http`; Chaos Toolkit silently ignores a channel without a type".into()
-            } else if entry.contains_key("module") {
-                "add `type: plugin`; Chaos Toolkit silently ignores a channel without a type".into()
-            } else {
-                "add `type: http` or `type: plugin`".into()
-            }),
-        ),
+        None => r.error(Code::MissingType, &ptr, "channel has no `type`").help(if entry.contains_key("url") {
+            "add `type: http`; Chaos Toolkit silently ignores a channel without a type"
+        } else if entry.contains_key("module") {
+            "add `type: plugin`; Chaos Toolkit silently ignores a channel without a type"
+        } else {
+            "add `type: http` or `type: plugin`"
+        }),
         Some(Value::String(t)) if t == "http" => check_http(&ptr, entry, r),
         Some(Value::String(t)) if t == "plugin" => check_plugin(&ptr, entry, r),
         Some(Value::String(t)) => {
@@ -114,23 +99,15 @@ fn check_channel(i: usize, channel: &Value, r: &mut Report<'_>) {
                 ),
                 None => "expected `http` or `plugin`; Chaos Toolkit silently ignores other types".into(),
             };
-            r.push(
-                Error,
-                "unknown-type",
-                &format!("{ptr}/type"),
-                Anchor::Value,
-                format!("unknown channel type `{t}`"),
-                Some(help),
-            );
+            r.error(Code::UnknownType, &format!("{ptr}/type"), format!("unknown channel type `{t}`")).help(help);
         }
-        Some(other) => r.push(
-            Error,
-            "unknown-type",
-            &format!("{ptr}/type"),
-            Anchor::Value,
-            format!("channel `type` must be `http` or `plugin`, found {}", describe(other)),
-            Some("write `type: http` or `type: plugin`".into()),
-        ),
+        Some(other) => r
+            .error(
+                Code::UnknownType,
+                &format!("{ptr}/type"),
+                format!("channel `type` must be `http` or `plugin`, found {}", describe(other)),
+            )
+            .help("write `type: http` or `type: plugin`"),
     }
 }
 
@@ -140,14 +117,13 @@ fn check_unknown_keys(ptr: &str, entry: &Map<String, Value>, known: &[&str], kin
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("{kind} channels accept: {}", known[1..].join(", ")),
         };
-        r.push(
-            Error,
-            "unknown-key",
+        r.error(
+            Code::UnknownKey,
             &format!("{ptr}/{}", escape_pointer(key)),
-            Anchor::Key,
             format!("unknown key `{key}` in {kind} channel"),
-            Some(help),
-        );
+        )
+        .at_key()
+        .help(help);
     }
 }
 
@@ -156,34 +132,17 @@ fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
     let url_ptr = format!("{ptr}/url");
     let mut plain_http = false;
     match entry.get("url") {
-        None | Some(Value::Null) => r.push(
-            Error,
-            "missing-url",
-            ptr,
-            Anchor::Value,
-            "http channel has no `url`".into(),
-            Some("add `url: https://…`; Chaos Toolkit only logs \"missing url in notification channel\" and sends nothing".into()),
+        None | Some(Value::Null) => r.error(Code::MissingUrl, ptr, "http channel has no `url`").help(
+            "add `url: https://…`; Chaos Toolkit only logs \"missing url in notification channel\" and sends nothing",
         ),
         Some(Value::String(url)) => plain_http = check_url(&url_ptr, url, r),
-        Some(other) => r.push(
-            Error,
-            "invalid-url",
-            &url_ptr,
-            Anchor::Value,
-            format!("`url` must be a string, found {}", describe(other)),
-            Some("write an absolute URL such as `https://example.com/hooks/chaos`".into()),
-        ),
+        Some(other) => r
+            .error(Code::InvalidUrl, &url_ptr, format!("`url` must be a string, found {}", describe(other)))
+            .help("write an absolute URL such as `https://example.com/hooks/chaos`"),
     }
     check_bool(ptr, entry, "verify_tls", "Chaos Toolkit would take the string as the path of a CA bundle file", r);
     if entry.get("verify_tls") == Some(&Value::Bool(false)) {
-        r.push(
-            Warning,
-            "tls-verification-off",
-            &format!("{ptr}/verify_tls"),
-            Anchor::Value,
-            "TLS certificate verification is disabled for this channel".into(),
-            Some("anyone on the network path can read and change these notifications; keep it for self-signed test endpoints".into()),
-        );
+        r.warning(Code::TlsVerificationOff, &format!("{ptr}/verify_tls"), "TLS certificate verification is disabled for this channel").help("anyone on the network path can read and change these notifications; keep it for self-signed test endpoints");
     }
     check_bool(
         ptr,
@@ -194,30 +153,23 @@ fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
     );
     let has_credentials = check_headers(ptr, entry, r);
     if plain_http && has_credentials {
-        r.push(
-            Warning,
-            "credentials-over-http",
-            &url_ptr,
-            Anchor::Value,
-            "credentials are sent over plain `http://`".into(),
-            Some("use an `https://` endpoint so the credential headers are encrypted".into()),
-        );
+        r.warning(Code::CredentialsOverHttp, &url_ptr, "credentials are sent over plain `http://`")
+            .help("use an `https://` endpoint so the credential headers are encrypted");
     }
     match entry.get("retries") {
         None | Some(Value::Null) => {}
         Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n <= u64::from(notifier_core::channel::MAX_RETRIES)) => {}
-        Some(other) => r.push(
-            Error,
-            "invalid-retries",
-            &format!("{ptr}/retries"),
-            Anchor::Value,
-            format!(
-                "`retries` must be a whole number from 0 to {}, found {}",
-                notifier_core::channel::MAX_RETRIES,
-                describe(other)
-            ),
-            Some("write a bare number, e.g. `retries: 2` (extra attempts after a retryable failure)".into()),
-        ),
+        Some(other) => r
+            .error(
+                Code::InvalidRetries,
+                &format!("{ptr}/retries"),
+                format!(
+                    "`retries` must be a whole number from 0 to {}, found {}",
+                    notifier_core::channel::MAX_RETRIES,
+                    describe(other)
+                ),
+            )
+            .help("write a bare number, e.g. `retries: 2` (extra attempts after a retryable failure)"),
     }
     match entry.get("signing_secret") {
         None | Some(Value::Null) => {}
@@ -225,27 +177,18 @@ fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
             let sp = format!("{ptr}/signing_secret");
             if check_template(&sp, s, r).is_some_and(|t| t.is_literal()) {
                 if !is_standard_webhooks_secret(s) {
-                    r.push(
-                        Error,
-                        "invalid-signing-secret",
-                        &sp,
-                        Anchor::Value,
-                        "`signing_secret` is not a Standard Webhooks secret (base64, optionally prefixed with `whsec_`)"
-                            .into(),
-                        Some("generate one with `echo whsec_$(head -c 32 /dev/urandom | base64)`".into()),
-                    );
+                    r.error(Code::InvalidSigningSecret, &sp, "`signing_secret` is not a Standard Webhooks secret (base64, optionally prefixed with `whsec_`)").help("generate one with `echo whsec_$(head -c 32 /dev/urandom | base64)`");
                 }
                 plain_text_secret(&sp, "`signing_secret`", r);
             }
         }
-        Some(other) => r.push(
-            Error,
-            "invalid-signing-secret",
-            &format!("{ptr}/signing_secret"),
-            Anchor::Value,
-            format!("`signing_secret` must be a non-empty string, found {}", describe_secret(other)),
-            Some("write `signing_secret: ${WEBHOOK_SECRET}` and set the variable at run time".into()),
-        ),
+        Some(other) => r
+            .error(
+                Code::InvalidSigningSecret,
+                &format!("{ptr}/signing_secret"),
+                format!("`signing_secret` must be a non-empty string, found {}", describe_secret(other)),
+            )
+            .help("write `signing_secret: ${WEBHOOK_SECRET}` and set the variable at run time"),
     }
 }
 
@@ -289,26 +232,17 @@ fn check_url(ptr: &str, url: &str, r: &mut Report<'_>) -> bool {
         _ => return false,
     };
     if text.trim() != text {
-        r.push(
-            Error,
-            "invalid-url",
-            ptr,
-            Anchor::Value,
-            "the URL has spaces or line breaks around it".into(),
-            Some("remove them".into()),
-        );
+        r.error(Code::InvalidUrl, ptr, "the URL has spaces or line breaks around it").help("remove them");
         return false;
     }
     match url::Url::parse(&text) {
         Err(e) => {
-            r.push(
-                Error,
-                "invalid-url",
+            r.error(
+                Code::InvalidUrl,
                 ptr,
-                Anchor::Value,
                 format!("`{}` is not a valid URL: {e}", notifier_core::redact::redact_url(&text)),
-                Some("write an absolute URL such as `https://example.com/hooks/chaos`".into()),
-            );
+            )
+            .help("write an absolute URL such as `https://example.com/hooks/chaos`");
             false
         }
         Ok(u) if u.scheme() != "http" && u.scheme() != "https" => {
@@ -317,26 +251,18 @@ fn check_url(ptr: &str, url: &str, r: &mut Report<'_>) -> bool {
         }
         Ok(u) if !text.to_ascii_lowercase().starts_with(&format!("{}://", u.scheme())) => {
             // `http:x.com` and `http:/x.com` parse (as `http://x.com/`), but nobody means them.
-            r.push(
-                Error,
-                "invalid-url",
+            r.error(
+                Code::InvalidUrl,
                 ptr,
-                Anchor::Value,
                 format!("`{}` is not written as `{}://host/…`", notifier_core::redact::redact_url(&text), u.scheme()),
-                Some("write an absolute URL such as `https://example.com/hooks/chaos`".into()),
-            );
+            )
+            .help("write an absolute URL such as `https://example.com/hooks/chaos`");
             false
         }
         Ok(u) => {
             if u.host_str().is_none_or(str::is_empty) {
-                r.push(
-                    Error,
-                    "invalid-url",
-                    ptr,
-                    Anchor::Value,
-                    "the URL has no host".into(),
-                    Some("write an absolute URL such as `https://example.com/hooks/chaos`".into()),
-                );
+                r.error(Code::InvalidUrl, ptr, "the URL has no host")
+                    .help("write an absolute URL such as `https://example.com/hooks/chaos`");
             }
             if u.password().is_some() || !u.username().is_empty() {
                 plain_text_secret(ptr, "URL user information", r);
@@ -350,56 +276,36 @@ fn check_url(ptr: &str, url: &str, r: &mut Report<'_>) -> bool {
 }
 
 fn not_absolute(ptr: &str, r: &mut Report<'_>) {
-    r.push(
-        Error,
-        "invalid-url",
+    r.error(
+        Code::InvalidUrl,
         ptr,
-        Anchor::Value,
-        "the URL must start with `http://` or `https://`, or be one `${VARIABLE}` holding the whole URL".into(),
-        Some("write an absolute URL such as `https://${HOOK_HOST}/chaos`".into()),
-    );
+        "the URL must start with `http://` or `https://`, or be one `${VARIABLE}` holding the whole URL",
+    )
+    .help("write an absolute URL such as `https://${HOOK_HOST}/chaos`");
 }
 
 fn bad_scheme(ptr: &str, text: &str, r: &mut Report<'_>) {
     let scheme = text.split(':').next().unwrap_or_default();
-    r.push(
-        Error,
-        "invalid-url",
+    r.error(
+        Code::InvalidUrl,
         ptr,
-        Anchor::Value,
         format!("`{scheme}` URLs are not supported; an http channel needs `http://` or `https://`"),
-        Some(
-            "Chaos Toolkit would only log the failure at debug level; to deliver elsewhere, use a plugin channel"
-                .into(),
-        ),
-    );
+    )
+    .help("Chaos Toolkit would only log the failure at debug level; to deliver elsewhere, use a plugin channel");
 }
 
 /// Checks `${VAR}` syntax and warns about variables unset in this environment.
 fn check_template(ptr: &str, text: &str, r: &mut Report<'_>) -> Option<Template> {
     match Template::parse(text) {
         Err(e) => {
-            r.push(
-                Error,
-                "invalid-variable",
-                ptr,
-                Anchor::Value,
-                format!("malformed environment variable reference: {e}"),
-                Some("write `${NAME}` or `${NAME:-default}`; `$$` is a literal `$`".into()),
-            );
+            r.error(Code::InvalidVariable, ptr, format!("malformed environment variable reference: {e}"))
+                .help("write `${NAME}` or `${NAME:-default}`; `$$` is a literal `$`");
             None
         }
         Ok(t) => {
             for name in t.missing_vars(&|n| std::env::var(n).ok()) {
-                r.push(
-                    Warning,
-                    "unset-variable",
-                    ptr,
-                    Anchor::Value,
-                    format!("environment variable `{name}` is not set here"),
-                    Some(format!(
-                        "the channel fails at run time unless `{name}` is set (or write `${{{name}:-default}}`)"
-                    )),
+                r.warning(Code::UnsetVariable, ptr, format!("environment variable `{name}` is not set here")).help(
+                    format!("the channel fails at run time unless `{name}` is set (or write `${{{name}:-default}}`)"),
                 );
             }
             Some(t)
@@ -408,16 +314,8 @@ fn check_template(ptr: &str, text: &str, r: &mut Report<'_>) -> Option<Template>
 }
 
 fn plain_text_secret(ptr: &str, what: &str, r: &mut Report<'_>) {
-    r.push(
-        Warning,
-        "plain-text-secret",
-        ptr,
-        Anchor::Value,
-        format!("{what} holds a plain-text credential"),
-        Some(
-            "move it to an environment variable and write `${VARIABLE}` here, so the file can be shared and committed"
-                .into(),
-        ),
+    r.warning(Code::PlainTextSecret, ptr, format!("{what} holds a plain-text credential")).help(
+        "move it to an environment variable and write `${VARIABLE}` here, so the file can be shared and committed",
     );
 }
 
@@ -439,14 +337,12 @@ fn check_bool(ptr: &str, entry: &Map<String, Value>, key: &str, string_consequen
         Value::Null => format!("remove `{key}` to use the default, or write `true` or `false`"),
         _ => format!("write `{key}: true` or `{key}: false`"),
     };
-    r.push(
-        Error,
-        "not-a-boolean",
+    r.error(
+        Code::NotABoolean,
         &format!("{ptr}/{key}"),
-        Anchor::Value,
         format!("`{key}` must be a boolean, found {}", describe(value)),
-        Some(help),
-    );
+    )
+    .help(help);
 }
 
 /// Checks `headers`; returns whether they carry credentials.
@@ -456,14 +352,12 @@ fn check_headers(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) -> b
         None | Some(Value::Null) => return false,
         Some(Value::Object(h)) => h,
         Some(other) => {
-            r.push(
-                Error,
-                "headers-not-mapping",
+            r.error(
+                Code::HeadersNotMapping,
                 &hp,
-                Anchor::Value,
                 format!("`headers` must be a mapping of header names to values, found {}", describe(other)),
-                Some("write `headers: {X-Name: value}`; Chaos Toolkit would fail on every event".into()),
-            );
+            )
+            .help("write `headers: {X-Name: value}`; Chaos Toolkit would fail on every event");
             return false;
         }
     };
@@ -471,62 +365,48 @@ fn check_headers(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) -> b
     for (name, value) in headers {
         let vp = format!("{hp}/{}", escape_pointer(name));
         if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-            r.push(
-                Error,
-                "invalid-header-name",
-                &vp,
-                Anchor::Key,
-                format!("`{}` is not a valid HTTP header name", name.escape_debug()),
-                Some("header names are letters, digits and `!#$%&'*+-.^_`|~`, with no spaces or colons".into()),
-            );
+            r.error(Code::InvalidHeaderName, &vp, format!("`{}` is not a valid HTTP header name", name.escape_debug()))
+                .at_key()
+                .help("header names are letters, digits and `!#$%&'*+-.^_`|~`, with no spaces or colons");
         }
         let sensitive = is_sensitive_name(name);
         credentials |= sensitive;
         match value {
             Value::String(v) => {
                 if v.contains(['\r', '\n']) {
-                    r.push(
-                        Error,
-                        "header-injection",
-                        &vp,
-                        Anchor::Value,
-                        format!("the value of header `{name}` contains a line break"),
-                        Some("a CR or LF in a header value would inject extra headers; remove it".into()),
-                    );
+                    r.error(Code::HeaderInjection, &vp, format!("the value of header `{name}` contains a line break"))
+                        .help("a CR or LF in a header value would inject extra headers; remove it");
                     continue;
                 }
                 let Some(t) = check_template(&vp, v, r) else { continue };
                 if t.is_literal() {
                     if http::HeaderValue::from_str(v).is_err() {
-                        r.push(
-                            Error,
-                            "invalid-header-value",
+                        r.error(
+                            Code::InvalidHeaderValue,
                             &vp,
-                            Anchor::Value,
                             format!("the value of header `{name}` has characters not allowed in HTTP headers"),
-                            Some("header values are visible ASCII, spaces and tabs".into()),
-                        );
+                        )
+                        .help("header values are visible ASCII, spaces and tabs");
                     } else if sensitive && !v.trim().is_empty() {
                         plain_text_secret(&vp, &format!("header `{name}`"), r);
                     }
                 }
             }
-            other => r.push(
-                Error,
-                "invalid-header-value",
-                &vp,
-                Anchor::Value,
-                format!(
-                    "the value of header `{name}` must be a string, found {}",
-                    if sensitive { describe_secret(other).to_owned() } else { describe(other) }
-                ),
-                Some(match other {
+            other => r
+                .error(
+                    Code::InvalidHeaderValue,
+                    &vp,
+                    format!(
+                        "the value of header `{name}` must be a string, found {}",
+                        if sensitive { describe_secret(other).to_owned() } else { describe(other) }
+                    ),
+                )
+                .help(match other {
                     Value::Number(n) if !sensitive => {
                         format!("quote it: `{name}: \"{n}\"`; Chaos Toolkit fails on non-string header values")
                     }
                     _ => "quote the value; Chaos Toolkit fails on non-string header values".into(),
                 }),
-            ),
         }
     }
     credentials
@@ -537,14 +417,9 @@ fn check_events(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
     let names = || Event::names();
     match entry.get("events") {
         None | Some(Value::Null) => {}
-        Some(Value::Array(items)) if items.is_empty() => r.push(
-            Warning,
-            "empty-events",
-            &ep,
-            Anchor::Value,
-            "`events: []` sends every event".into(),
-            Some("an empty filter means no filter; remove the key, or list the events you want".into()),
-        ),
+        Some(Value::Array(items)) if items.is_empty() => r
+            .warning(Code::EmptyEvents, &ep, "`events: []` sends every event")
+            .help("an empty filter means no filter; remove the key, or list the events you want"),
         Some(Value::Array(items)) => {
             let mut seen = Vec::new();
             for (j, item) in items.iter().enumerate() {
@@ -552,14 +427,7 @@ fn check_events(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
                 match item {
                     Value::String(name) if Event::from_name(name).is_some() => {
                         if seen.contains(name) {
-                            r.push(
-                                Warning,
-                                "duplicate-event",
-                                &ip,
-                                Anchor::Value,
-                                format!("`{name}` is listed twice"),
-                                None,
-                            );
+                            r.warning(Code::DuplicateEvent, &ip, format!("`{name}` is listed twice"));
                         }
                         seen.push(name.clone());
                     }
@@ -568,44 +436,30 @@ fn check_events(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => format!("the events are: {}", names().collect::<Vec<_>>().join(", ")),
                         };
-                        r.push(
-                            Error,
-                            "unknown-event",
-                            &ip,
-                            Anchor::Value,
-                            format!("unknown event `{name}`"),
-                            Some(help),
-                        );
+                        r.error(Code::UnknownEvent, &ip, format!("unknown event `{name}`")).help(help);
                     }
-                    other => r.push(
-                        Error,
-                        "unknown-event",
-                        &ip,
-                        Anchor::Value,
-                        format!("an event name must be a string, found {}", describe(other)),
-                        Some(format!("the events are: {}", names().collect::<Vec<_>>().join(", "))),
-                    ),
+                    other => r
+                        .error(
+                            Code::UnknownEvent,
+                            &ip,
+                            format!("an event name must be a string, found {}", describe(other)),
+                        )
+                        .help(format!("the events are: {}", names().collect::<Vec<_>>().join(", "))),
                 }
             }
         }
-        Some(Value::String(s)) => r.push(
-            Error,
-            "events-not-list",
-            &ep,
-            Anchor::Value,
-            "`events` must be a list of event names, found a string".into(),
-            Some(format!(
+        Some(Value::String(s)) => {
+            r.error(Code::EventsNotList, &ep, "`events` must be a list of event names, found a string").help(format!(
                 "write `events: [{s}]`; with a string Chaos Toolkit matches any event whose name is a substring of it"
-            )),
-        ),
-        Some(other) => r.push(
-            Error,
-            "events-not-list",
-            &ep,
-            Anchor::Value,
-            format!("`events` must be a list of event names, found {}", describe(other)),
-            Some("write `events: [run-failed, run-deviated]`".into()),
-        ),
+            ))
+        }
+        Some(other) => r
+            .error(
+                Code::EventsNotList,
+                &ep,
+                format!("`events` must be a list of event names, found {}", describe(other)),
+            )
+            .help("write `events: [run-failed, run-deviated]`"),
     }
 }
 
@@ -613,17 +467,16 @@ fn check_timeout(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
     match entry.get("timeout") {
         None | Some(Value::Null) => {}
         Some(Value::Number(n)) if n.as_f64().is_some_and(|t| t > 0.0 && t <= MAX_TIMEOUT_SECS) => {}
-        Some(other) => r.push(
-            Error,
-            "invalid-timeout",
-            &format!("{ptr}/timeout"),
-            Anchor::Value,
-            format!(
-                "`timeout` must be a number of seconds greater than 0 and at most {MAX_TIMEOUT_SECS}, found {}",
-                describe(other)
-            ),
-            Some("write a bare number of seconds, e.g. `timeout: 2.5` (no quotes, no unit)".into()),
-        ),
+        Some(other) => r
+            .error(
+                Code::InvalidTimeout,
+                &format!("{ptr}/timeout"),
+                format!(
+                    "`timeout` must be a number of seconds greater than 0 and at most {MAX_TIMEOUT_SECS}, found {}",
+                    describe(other)
+                ),
+            )
+            .help("write a bare number of seconds, e.g. `timeout: 2.5` (no quotes, no unit)"),
     }
 }
 
@@ -636,47 +489,25 @@ fn is_identifier(s: &str) -> bool {
 fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
     let mp = format!("{ptr}/module");
     match entry.get("module") {
-        None | Some(Value::Null) => r.push(
-            Error,
-            "missing-module",
-            ptr,
-            Anchor::Value,
-            "plugin channel has no `module`".into(),
-            Some("add `module: package.module` (e.g. `chaosslack.notification`); Chaos Toolkit crashes the whole command on this".into()),
-        ),
+        None | Some(Value::Null) => r.error(Code::MissingModule, ptr, "plugin channel has no `module`").help("add `module: package.module` (e.g. `chaosslack.notification`); Chaos Toolkit crashes the whole command on this"),
         Some(Value::String(m)) if m.split('.').all(is_identifier) => {}
-        Some(Value::String(m)) => r.push(
-            Error,
-            "invalid-module",
-            &mp,
-            Anchor::Value,
-            if m.is_empty() { "`module` is empty".into() } else { format!("`{m}` is not a dotted module path") },
-            Some("write identifiers separated by dots, e.g. `chaosslack.notification`".into()),
-        ),
-        Some(other) => r.push(
-            Error,
-            "invalid-module",
-            &mp,
-            Anchor::Value,
-            format!("`module` must be a string, found {}", describe(other)),
-            Some("write the plugin's dotted module path, e.g. `chaosslack.notification`; Chaos Toolkit crashes the whole command on this".into()),
-        ),
+        Some(Value::String(m)) => r.error(Code::InvalidModule, &mp, if m.is_empty() { "`module` is empty".into() } else { format!("`{m}` is not a dotted module path") }).help("write identifiers separated by dots, e.g. `chaosslack.notification`"),
+        Some(other) => r.error(Code::InvalidModule, &mp, format!("`module` must be a string, found {}", describe(other))).help("write the plugin's dotted module path, e.g. `chaosslack.notification`; Chaos Toolkit crashes the whole command on this"),
     }
     match entry.get("func") {
         None => {}
         Some(Value::String(f)) if is_identifier(f) => {}
-        Some(other) => r.push(
-            Error,
-            "invalid-func",
-            &format!("{ptr}/func"),
-            Anchor::Value,
-            match other {
-                Value::String(f) => format!("`{f}` is not a function name"),
-                Value::Null => "`func` is null; Chaos Toolkit would look for a function named `None`".into(),
-                _ => format!("`func` must be a function name, found {}", describe(other)),
-            },
-            Some("remove `func` to call `notify`, or name a function of the module".into()),
-        ),
+        Some(other) => r
+            .error(
+                Code::InvalidFunc,
+                &format!("{ptr}/func"),
+                match other {
+                    Value::String(f) => format!("`{f}` is not a function name"),
+                    Value::Null => "`func` is null; Chaos Toolkit would look for a function named `None`".into(),
+                    _ => format!("`func` must be a function name, found {}", describe(other)),
+                },
+            )
+            .help("remove `func` to call `notify`, or name a function of the module"),
     }
     // Plugin-specific keys: secrets in plain text, and what built-in plugins require.
     for (key, value) in entry.iter().filter(|(k, _)| !PLUGIN_KEYS.contains(&k.as_str())) {
@@ -699,18 +530,10 @@ fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
         return;
     }
     let Some(b) = builtin(module) else {
-        r.push(
-            Warning,
-            "unknown-plugin",
-            &mp,
-            Anchor::Value,
-            format!("`{module}` is not a built-in plugin"),
-            Some(
-                "`notifier send/run` and `Notifier::from_settings_file` load only built-in plugins \
+        r.warning(Code::UnknownPlugin, &mp, format!("`{module}` is not a built-in plugin")).help(
+            "`notifier send/run` and `Notifier::from_settings_file` load only built-in plugins \
                  (chaosslack.notification, notifier.jsonl) and those a program registers; map it in \
-                 `settings!` (`plugins: { … }`) or `PluginRegistry::register`"
-                    .into(),
-            ),
+                 `settings!` (`plugins: { … }`) or `PluginRegistry::register`",
         );
         return;
     };
@@ -718,37 +541,29 @@ fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
         && func != b.func
         && is_identifier(func)
     {
-        r.push(
-            Error,
-            "unknown-func",
+        r.error(
+            Code::UnknownFunc,
             &format!("{ptr}/func"),
-            Anchor::Value,
             format!("the built-in plugin `{module}` has no function `{func}`"),
-            Some(format!("its function is `{}`; remove `func` to use it", b.func)),
-        );
+        )
+        .help(format!("its function is `{}`; remove `func` to use it", b.func));
     }
     for key in b.required {
         match entry.get(*key) {
             Some(Value::String(s)) if !s.trim().is_empty() => {}
-            None => r.push(
-                Error,
-                "missing-plugin-key",
-                ptr,
-                Anchor::Value,
-                format!("`{module}` needs `{key}`"),
-                Some(format!("add `{key}: …` to this channel")),
-            ),
-            Some(other) => r.push(
-                Error,
-                "invalid-plugin-key",
-                &format!("{ptr}/{key}"),
-                Anchor::Value,
-                format!(
-                    "`{key}` of `{module}` must be a non-empty string, found {}",
-                    if is_sensitive_name(key) { describe_secret(other).to_owned() } else { describe(other) }
-                ),
-                None,
-            ),
+            None => r
+                .error(Code::MissingPluginKey, ptr, format!("`{module}` needs `{key}`"))
+                .help(format!("add `{key}: …` to this channel")),
+            Some(other) => {
+                r.error(
+                    Code::InvalidPluginKey,
+                    &format!("{ptr}/{key}"),
+                    format!(
+                        "`{key}` of `{module}` must be a non-empty string, found {}",
+                        if is_sensitive_name(key) { describe_secret(other).to_owned() } else { describe(other) }
+                    ),
+                );
+            }
         }
     }
 }
@@ -771,14 +586,12 @@ fn check_duplicate_channels(channels: &[Value], r: &mut Report<'_>) {
         let first = *first_of.entry(id).or_insert(i);
         if first != i {
             let line = r.line_of(&format!("/notifications/{first}"));
-            r.push(
-                Warning,
-                "duplicate-channel",
+            r.warning(
+                Code::DuplicateChannel,
                 &format!("/notifications/{i}"),
-                Anchor::Value,
                 format!("channel #{} is the same as channel #{} (line {line})", i + 1, first + 1),
-                Some("every event would be delivered twice; remove one".into()),
-            );
+            )
+            .help("every event would be delivered twice; remove one");
         }
     }
 }
@@ -793,12 +606,12 @@ pub(crate) fn check_duplicate_keys(doc: &crate::located::LocatedDocument, r: &mu
         let severity: Severity = if in_notifications { Error } else { Warning };
         r.push_span(
             severity,
-            "duplicate-key",
+            Code::DuplicateKey,
             &format!("{}/{}", dup.parent, escape_pointer(&dup.key)),
             dup.span,
             format!("key `{}` appears twice in this mapping (first at line {})", dup.key, dup.first.start.line),
-            Some("Chaos Toolkit keeps the last value silently; remove one".into()),
-        );
+        )
+        .help("Chaos Toolkit keeps the last value silently; remove one");
     }
 }
 
@@ -813,18 +626,16 @@ pub(crate) fn check_non_finite(doc: &crate::located::LocatedDocument, r: &mut Re
         } else {
             "-.inf"
         };
-        r.push(
-            Error,
-            "not-finite",
+        r.error(
+            Code::NotFinite,
             pointer,
-            Anchor::Value,
             format!("`{written}` is not a usable number here: JSON has no infinity or NaN"),
-            Some(if pointer.ends_with("/timeout") {
-                format!("write a number of seconds, at most {MAX_TIMEOUT_SECS}")
-            } else {
-                "write a finite number".into()
-            }),
-        );
+        )
+        .help(if pointer.ends_with("/timeout") {
+            format!("write a number of seconds, at most {MAX_TIMEOUT_SECS}")
+        } else {
+            "write a finite number".into()
+        });
     }
 }
 

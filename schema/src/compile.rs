@@ -9,105 +9,14 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::code::Code;
 use crate::diagnostic::{self, Diagnostic, RunTime, Severity};
 use crate::ir::ChannelTable;
 use crate::located::{LocatedDocument, PositionIndex, to_json};
 use crate::model::Channel;
+use crate::report::Report;
 use crate::source::{ReadError, SourceFile};
-use crate::yaml::{self, Pos, Span};
-
-/// Which span of a value a diagnostic points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Anchor {
-    /// The value itself (or its mapping entry when it is missing).
-    Value,
-    /// The mapping key the value is under (unknown keys).
-    Key,
-}
-
-/// Collects diagnostics, turning JSON pointers into positions.
-pub(crate) struct Report<'a> {
-    source: &'a SourceFile,
-    index: &'a PositionIndex,
-    diags: Vec<Diagnostic>,
-}
-
-impl<'a> Report<'a> {
-    fn new(source: &'a SourceFile, index: &'a PositionIndex) -> Report<'a> {
-        Report { source, index, diags: Vec::new() }
-    }
-
-    /// Reports at the position of `pointer` (or its nearest located ancestor).
-    pub(crate) fn push(
-        &mut self,
-        severity: Severity,
-        code: &'static str,
-        pointer: &str,
-        anchor: Anchor,
-        message: String,
-        help: Option<String>,
-    ) {
-        let span = match (self.index.get(pointer), anchor) {
-            (Some(pos), Anchor::Key) => pos.key.unwrap_or(pos.value),
-            (Some(pos), Anchor::Value) => pos.value,
-            (None, _) => self.index.nearest(pointer).map_or_else(Span::default, |p| p.value),
-        };
-        self.push_span(severity, code, pointer, span, message, help);
-    }
-
-    /// Reports at an explicit span.
-    pub(crate) fn push_span(
-        &mut self,
-        severity: Severity,
-        code: &'static str,
-        pointer: &str,
-        span: Span,
-        message: String,
-        help: Option<String>,
-    ) {
-        let mut start = if span.start.line == 0 { Pos { line: 1, col: 0 } } else { span.start };
-        // The parser reports "unexpected end of input" one line past the last one when
-        // the text does not end with a line break; keep every position inside the text.
-        let last = self.source.line_count();
-        if start.line > last {
-            start = Pos { line: last, col: usize::MAX };
-        }
-        start.col = start.col.min(self.source.line_text(start.line).chars().count());
-        let begin = self.source.byte_offset(start.line, start.col);
-        // Underline the node on its first line only; long values would drown the output.
-        let line_end = self.source.line_range(start.line).end.max(begin);
-        let end = if span.end.line == start.line && span.end.line != 0 {
-            self.source.byte_offset(span.end.line, span.end.col).clamp(begin, line_end)
-        } else {
-            line_end
-        };
-        self.diags.push(Diagnostic {
-            file: self.source.name.clone(),
-            line: start.line,
-            column: start.col + 1,
-            pointer: pointer.to_owned(),
-            severity,
-            code,
-            message,
-            help,
-            run_time: RunTime::None,
-            span: begin..end.max(begin),
-        });
-    }
-
-    /// The line a pointer is at (for "same as channel #1 (line 3)").
-    pub(crate) fn line_of(&self, pointer: &str) -> usize {
-        self.index.nearest(pointer).map_or(0, |p| p.value.start.line)
-    }
-
-    fn has_error_on_path(&self, pointer: &str) -> bool {
-        let related = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"));
-        self.diags.iter().any(|d| d.is_error() && related(&d.pointer, pointer))
-    }
-}
-
-/// The diagnostic code of a file that is not loadable YAML.
-pub const YAML_ERROR_CODE: &str = "yaml";
+use crate::yaml::{self, Span};
 
 /// The result of compiling one settings file.
 #[derive(Debug, Clone)]
@@ -139,7 +48,7 @@ impl Compiled {
     /// a second document, an alias bomb, nesting too deep, an unsupported tag). Such a
     /// file is "not YAML" for `notifier check`, which exits 2 for it.
     pub fn is_unparsable(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.code == YAML_ERROR_CODE)
+        self.diagnostics.iter().any(|d| d.code == Code::Yaml)
     }
 
     /// Number of errors and of warnings.
@@ -173,8 +82,11 @@ pub fn compile(source: SourceFile) -> Compiled {
     let mut report = Report::new(&source, &doc.index);
     if let Some(e) = yaml_error {
         let span = Span { start: e.pos, end: e.pos };
-        report.push_span(Severity::Error, YAML_ERROR_CODE, "", span, e.message, e.help);
-        let mut diagnostics = report.diags;
+        let reported = report.push_span(Severity::Error, Code::Yaml, "", span, e.message);
+        if let Some(help) = e.help {
+            reported.help(help);
+        }
+        let mut diagnostics = report.into_diagnostics();
         for d in &mut diagnostics {
             d.run_time = RunTime::NoNotifications;
         }
@@ -189,15 +101,15 @@ pub fn compile(source: SourceFile) -> Compiled {
             if report.has_error_on_path(&v.pointer) {
                 continue;
             }
-            let (message, anchor) = if v.unexpected.is_empty() {
-                (v.message, Anchor::Value)
+            let message = if v.unexpected.is_empty() {
+                v.message
             } else {
-                (format!("unexpected key(s): {}", v.unexpected.join(", ")), Anchor::Value)
+                format!("unexpected key(s): {}", v.unexpected.join(", "))
             };
-            report.push(Severity::Error, "schema", &v.pointer, anchor, message, None);
+            report.error(Code::Schema, &v.pointer, message);
         }
     }
-    let mut diagnostics = report.diags;
+    let mut diagnostics = report.into_diagnostics();
     diagnostic::sort(&mut diagnostics);
     for d in &mut diagnostics {
         d.run_time = run_time_effect(d);
@@ -221,9 +133,7 @@ fn channel_of(pointer: &str) -> Option<usize> {
 fn run_time_effect(d: &Diagnostic) -> RunTime {
     if !d.is_error() {
         return match channel_of(&d.pointer) {
-            Some(i) if matches!(d.code, "unset-variable" | "unknown-plugin") => {
-                RunTime::ChannelMayBeSkipped { channel: i + 1 }
-            }
+            Some(i) if d.code.depends_on_where_it_runs() => RunTime::ChannelMayBeSkipped { channel: i + 1 },
             _ => RunTime::None,
         };
     }
@@ -232,7 +142,7 @@ fn run_time_effect(d: &Diagnostic) -> RunTime {
     }
     // `notifications` written twice: PyYAML, and so Chaos Toolkit, keeps the last list,
     // and so does the located tree.
-    if d.code == "duplicate-key" && d.pointer == "/notifications" {
+    if d.code == Code::DuplicateKey && d.pointer == "/notifications" {
         return RunTime::None;
     }
     RunTime::NoNotifications
@@ -260,8 +170,8 @@ fn lower_usable(doc: &LocatedDocument, source: &SourceFile, diagnostics: &mut Ve
                     // disagree, say so instead of losing the channel silently.
                     let mut r = Report::new(source, &doc.index);
                     let pointer = format!("/notifications/{i}");
-                    r.push(Severity::Error, "internal", &pointer, Anchor::Value, format!("internal error: {e}"), None);
-                    for mut d in r.diags {
+                    r.error(Code::Internal, &pointer, format!("internal error: {e}"));
+                    for mut d in r.into_diagnostics() {
                         d.run_time = RunTime::ChannelSkipped { channel: i + 1 };
                         reasons.push(format!("{}:{}: {}", d.line, d.column, d.message));
                         diagnostics.push(d);

@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::code::Code;
+
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -40,8 +42,9 @@ pub struct Diagnostic {
     pub pointer: String,
     /// Error or warning.
     pub severity: Severity,
-    /// A stable identifier of the kind of problem, e.g. `unknown-event`.
-    pub code: &'static str,
+    /// The rule concerned; displayed and serialised as a stable kebab-case name, e.g.
+    /// `unknown-event`.
+    pub code: Code,
     /// What is wrong.
     pub message: String,
     /// How to fix it, when we know.

@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 mod checks;
+pub mod code;
 #[cfg(feature = "codegen")]
 pub mod codegen;
 pub mod compile;
@@ -20,11 +21,13 @@ pub mod diagnostic;
 pub mod ir;
 pub mod located;
 pub mod model;
+mod report;
 pub mod schema;
 pub mod source;
 pub mod suggest;
 pub mod yaml;
 
+pub use code::Code;
 pub use compile::{Compiled, compile, compile_file};
 pub use diagnostic::{Diagnostic, RunTime, Severity};
 pub use ir::{ChannelIr, ChannelTable, IrKind, RunTimeChannels, SkippedChannel, UnresolvedPlugin};

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
-use notifier_schema::{Compiled, Diagnostic, ReadError, RunTime, Severity, compile_file};
+use notifier_schema::{Code, Compiled, Diagnostic, ReadError, RunTime, Severity, compile_file};
 
 use super::{CheckArgs, Color, Format};
 
@@ -136,7 +136,7 @@ fn unreadable(path: &Path, error: &ReadError) -> Diagnostic {
         column,
         pointer: String::new(),
         severity: Severity::Error,
-        code: "unreadable",
+        code: Code::Unreadable,
         message,
         help: None,
         run_time: notifier_schema::RunTime::NoNotifications,
@@ -255,7 +255,7 @@ pub fn render_human(out: &mut dyn Write, compiled: &Compiled, styled: bool) -> i
             p => p.to_owned(),
         };
         let mut groups = vec![
-            level.primary_title(d.message.as_str()).id(d.code).element(
+            level.primary_title(d.message.as_str()).id(d.code.as_str()).element(
                 Snippet::source(line_text)
                     .line_start(d.line)
                     .path(d.file.as_str())
