@@ -92,9 +92,7 @@ pub fn compile(source: SourceFile) -> Compiled {
         }
         return Compiled { document: Value::Null, diagnostics, table: None, source, secret_spans: Vec::new() };
     }
-    crate::checks::check_duplicate_keys(&doc, &mut report);
-    crate::checks::check_non_finite(&doc, &mut report);
-    crate::checks::check_document(&doc.value, &mut report);
+    crate::checks::check(&doc, &mut report);
     // The schema is the safety net: report what the semantic checks did not explain.
     if doc.value.is_object() {
         for v in crate::schema::violations(&doc.value) {
