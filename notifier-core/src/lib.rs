@@ -22,7 +22,6 @@ pub mod plugin;
 pub mod plugins;
 pub mod redact;
 pub mod report;
-#[cfg(feature = "http")]
 pub mod signing;
 pub mod template;
 #[cfg(feature = "http")]

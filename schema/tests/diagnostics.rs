@@ -1178,3 +1178,41 @@ fn a_second_notifications_key_is_an_error() {
     let d = c.diagnostics.iter().find(|d| d.code == Code::DuplicateKey).expect("duplicate reported");
     assert_eq!((d.severity, d.line), (Severity::Error, 4));
 }
+
+#[test]
+fn unpadded_signing_secrets_are_accepted_as_the_signer_accepts_them() {
+    // Base64 without its `=` padding, with and without `whsec_`: the Standard Webhooks
+    // reference libraries and `notifier_core::signing` accept these.
+    for secret in ["whsec_c2VjcmV0cw", "c2VjcmV0cw", "whsec_dW5wYWRkZWQgc2VjcmV0IGtleSE"] {
+        let text =
+            format!("notifications:\n  - type: http\n    url: https://x.example/h\n    signing_secret: {secret}\n");
+        let c = run(&text);
+        assert!(c.diagnostics.iter().all(|d| d.code == Code::PlainTextSecret), "{secret}: {:?}", c.diagnostics);
+    }
+}
+
+#[test]
+fn check_refuses_exactly_the_signing_secrets_the_signer_cannot_decode() {
+    // Both go through `notifier_core::signing::decode_secret`; this keeps it so.
+    let secrets = [
+        "whsec_c2VjcmV0",
+        "c2VjcmV0cw==",
+        "c2VjcmV0cw=",
+        "c2VjcmV0cw",
+        "c2VjcmV0cw===",
+        " whsec_c2VjcmV0 ",
+        "whsec_c2Vj cmV0",
+        "AB==",
+        "QQ",
+        "Q",
+        "whsec_",
+        "whsec_!!!",
+        "whsec_whsec_c2VjcmV0",
+    ];
+    for secret in secrets {
+        let text =
+            format!("notifications:\n  - type: http\n    url: https://x.example/h\n    signing_secret: '{secret}'\n");
+        let refused = run(&text).diagnostics.iter().any(|d| d.code == Code::InvalidSigningSecret);
+        assert_eq!(refused, notifier_core::signing::decode_secret(secret).is_err(), "{secret:?}");
+    }
+}

@@ -28,7 +28,15 @@ pub(super) fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'
     }
     check_bool(ptr, entry, "verify_tls", "Chaos Toolkit would take the string as the path of a CA bundle file", r);
     if entry.get("verify_tls") == Some(&Value::Bool(false)) {
-        r.warning(Code::TlsVerificationOff, &format!("{ptr}/verify_tls"), "TLS certificate verification is disabled for this channel").help("anyone on the network path can read and change these notifications; keep it for self-signed test endpoints");
+        r.warning(
+            Code::TlsVerificationOff,
+            &format!("{ptr}/verify_tls"),
+            "TLS certificate verification is disabled for this channel",
+        )
+        .help(
+            "anyone on the network path can read and change these notifications; \
+             keep it for self-signed test endpoints",
+        );
     }
     check_bool(
         ptr,

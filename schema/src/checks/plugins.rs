@@ -16,10 +16,23 @@ use crate::report::Report;
 pub(super) fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
     let mp = format!("{ptr}/module");
     match entry.get("module") {
-        None | Some(Value::Null) => r.error(Code::MissingModule, ptr, "plugin channel has no `module`").help("add `module: package.module` (e.g. `chaosslack.notification`); Chaos Toolkit crashes the whole command on this"),
+        None | Some(Value::Null) => r.error(Code::MissingModule, ptr, "plugin channel has no `module`").help(
+            "add `module: package.module` (e.g. `chaosslack.notification`); \
+             Chaos Toolkit crashes the whole command on this",
+        ),
         Some(Value::String(m)) if m.split('.').all(is_identifier) => {}
-        Some(Value::String(m)) => r.error(Code::InvalidModule, &mp, if m.is_empty() { "`module` is empty".into() } else { format!("`{m}` is not a dotted module path") }).help("write identifiers separated by dots, e.g. `chaosslack.notification`"),
-        Some(other) => r.error(Code::InvalidModule, &mp, format!("`module` must be a string, found {}", describe(other))).help("write the plugin's dotted module path, e.g. `chaosslack.notification`; Chaos Toolkit crashes the whole command on this"),
+        Some(Value::String(m)) => {
+            let message =
+                if m.is_empty() { "`module` is empty".into() } else { format!("`{m}` is not a dotted module path") };
+            r.error(Code::InvalidModule, &mp, message)
+                .help("write identifiers separated by dots, e.g. `chaosslack.notification`");
+        }
+        Some(other) => {
+            r.error(Code::InvalidModule, &mp, format!("`module` must be a string, found {}", describe(other))).help(
+                "write the plugin's dotted module path, e.g. `chaosslack.notification`; \
+                 Chaos Toolkit crashes the whole command on this",
+            )
+        }
     }
     match entry.get("func") {
         None => {}

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use notifier_core::redact::is_sensitive_name;
+use notifier_core::signing::decode_secret;
 use notifier_core::template::Template;
 
 use super::describe::describe_secret;
@@ -16,19 +17,6 @@ pub(super) fn plain_text_secret(ptr: &str, what: &str, r: &mut Report<'_>) {
     r.warning(Code::PlainTextSecret, ptr, format!("{what} holds a plain-text credential")).help(
         "move it to an environment variable and write `${VARIABLE}` here, so the file can be shared and committed",
     );
-}
-
-/// Whether `s` decodes as a Standard Webhooks secret: optional `whsec_`, then canonical
-/// padded base64 (what `notifier_core::signing::SigningKey::from_secret` accepts).
-fn is_standard_webhooks_secret(s: &str) -> bool {
-    let body = s.trim();
-    let body = body.strip_prefix("whsec_").unwrap_or(body);
-    let data = body.trim_end_matches('=');
-    let padding = body.len() - data.len();
-    !data.is_empty()
-        && body.len().is_multiple_of(4)
-        && padding <= 2
-        && data.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
 /// Byte ranges of the source text that hold plain-text credentials, for renderers that
@@ -123,8 +111,13 @@ pub(super) fn check_signing_secret(ptr: &str, entry: &Map<String, Value>, r: &mu
         Some(Value::String(s)) if !s.is_empty() => {
             let sp = format!("{ptr}/signing_secret");
             if check_template(&sp, s, r).is_some_and(|t| t.is_literal()) {
-                if !is_standard_webhooks_secret(s) {
-                    r.error(Code::InvalidSigningSecret, &sp, "`signing_secret` is not a Standard Webhooks secret (base64, optionally prefixed with `whsec_`)").help("generate one with `echo whsec_$(head -c 32 /dev/urandom | base64)`");
+                if decode_secret(s).is_err() {
+                    r.error(
+                        Code::InvalidSigningSecret,
+                        &sp,
+                        "`signing_secret` is not a Standard Webhooks secret (base64, optionally prefixed with `whsec_`)",
+                    )
+                    .help("generate one with `echo whsec_$(head -c 32 /dev/urandom | base64)`");
                 }
                 plain_text_secret(&sp, "`signing_secret`", r);
             }
