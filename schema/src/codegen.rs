@@ -13,7 +13,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use notifier_core::plugins::BUILTINS;
+use notifier_core::plugins::builtin;
 use notifier_core::{Segment, Template};
 
 use crate::ir::{ChannelIr, ChannelTable, IrKind};
@@ -150,10 +150,9 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                 let mapped = opts.plugins.iter().find(|(m, _)| m == module);
                 let span = mapped.map_or(opts.plugin_span, |(_, p)| syn::spanned::Spanned::span(p));
                 let target = mapped.map(|(_, p)| quote!(#p)).or_else(|| {
-                    BUILTINS.iter().find(|b| b.module == module).map(|b| {
-                        let path = b.rust_path.trim_end_matches(&format!("::{}", b.func)).replacen("::notifier", "", 1);
-                        let rest: TokenStream = path.parse().unwrap_or_default();
-                        quote!(#k #rest)
+                    builtin(module).map(|b| {
+                        let rest: TokenStream = b.rust_module.parse().unwrap_or_default();
+                        quote!(#k::#rest)
                     })
                 });
                 let Some(target) = target else {

@@ -5,6 +5,11 @@
 //! table. They are strict inside `notifications` and open everywhere else: Chaos Toolkit
 //! keeps `controls`, `auths`, `runtime`… in the same file and those are none of our
 //! business.
+//!
+//! The semantic checks take nothing from elsewhere: the limits below are used by the
+//! schemars attributes and the checks alike, and the keys each channel type interprets
+//! and the channel types themselves are read from the generated schema
+//! ([`crate::schema::channel_keys`], [`crate::schema::channel_types`]).
 
 use std::borrow::Cow;
 
@@ -81,12 +86,12 @@ pub struct HttpChannel {
     /// Total time allowed for one attempt, in seconds (connect, send and response).
     /// Default 5. An extension of this implementation; Chaos Toolkit ignores it.
     #[serde(default)]
-    #[schemars(range(min = 0.001, max = 300))]
+    #[schemars(range(min = MIN_TIMEOUT_SECS, max = MAX_TIMEOUT_SECS))]
     pub timeout: Option<f64>,
     /// Extra attempts after a connection error, 408, 429 or 5xx, with exponential
     /// backoff and jitter. Default 0. An extension; Chaos Toolkit ignores it.
     #[serde(default)]
-    #[schemars(range(max = 10))]
+    #[schemars(range(max = MAX_RETRIES))]
     pub retries: Option<u8>,
     /// Signs each request following Standard Webhooks (`webhook-id`,
     /// `webhook-timestamp`, `webhook-signature`). Use `${VAR}`. An extension.
@@ -112,7 +117,7 @@ pub struct PluginChannel {
     /// Time budget of one call, in seconds. Default 5. An extension; Chaos Toolkit
     /// ignores it (and passes it to the plugin like any other key).
     #[serde(default)]
-    #[schemars(range(min = 0.001, max = 300))]
+    #[schemars(range(min = MIN_TIMEOUT_SECS, max = MAX_TIMEOUT_SECS))]
     pub timeout: Option<f64>,
     /// Plugin-specific keys (`token`, `channel`, …).
     #[serde(flatten)]
@@ -170,24 +175,11 @@ impl JsonSchema for Headers {
     }
 }
 
-/// The keys an http channel accepts (for "did you mean").
-pub const HTTP_KEYS: &[&str] = &[
-    "type",
-    "url",
-    "verify_tls",
-    "headers",
-    "forward_event_payload",
-    "events",
-    "timeout",
-    "retries",
-    "signing_secret",
-];
-
-/// The keys a plugin channel itself interprets; any other key is plugin configuration.
-pub const PLUGIN_KEYS: &[&str] = &["type", "module", "func", "events", "timeout"];
+/// Smallest `timeout` accepted, in seconds: generated code holds whole milliseconds.
+pub const MIN_TIMEOUT_SECS: f64 = 0.001;
 
 /// Largest `timeout` accepted, in seconds.
-pub const MAX_TIMEOUT_SECS: f64 = 300.0;
+pub const MAX_TIMEOUT_SECS: u16 = 300;
 
-/// The channel types.
-pub const CHANNEL_TYPES: &[&str] = &["http", "plugin"];
+/// Most `retries` accepted: the run time's own limit.
+pub use notifier_core::channel::MAX_RETRIES;

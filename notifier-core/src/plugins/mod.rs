@@ -18,8 +18,12 @@ pub struct BuiltinPlugin {
     pub func: &'static str,
     /// Keys the channel entry must have, as strings.
     pub required: &'static [&'static str],
-    /// The Rust function, as a path through the `notifier` facade crate.
-    pub rust_path: &'static str,
+    /// The Rust module holding `func`, as a path under the `notifier` facade crate (what
+    /// generated code names).
+    pub rust_module: &'static str,
+    /// The Rust function (what the run-time registry calls).
+    #[cfg(feature = "http")]
+    pub call: crate::PluginFn,
 }
 
 /// Every built-in plugin.
@@ -28,13 +32,17 @@ pub const BUILTINS: &[BuiltinPlugin] = &[
         module: "chaosslack.notification",
         func: "notify",
         required: &["token", "channel"],
-        rust_path: "::notifier::plugins::slack::notify",
+        rust_module: "plugins::slack",
+        #[cfg(feature = "http")]
+        call: slack::notify,
     },
     BuiltinPlugin {
         module: "notifier.jsonl",
         func: "notify",
         required: &["path"],
-        rust_path: "::notifier::plugins::jsonl::notify",
+        rust_module: "plugins::jsonl",
+        #[cfg(feature = "http")]
+        call: jsonl::notify,
     },
 ];
 
@@ -46,9 +54,5 @@ pub fn builtin(module: &str) -> Option<&'static BuiltinPlugin> {
 /// The function of a built-in plugin, by Chaos Toolkit module and function name.
 #[cfg(feature = "http")]
 pub fn builtin_fn(module: &str, func: &str) -> Option<crate::PluginFn> {
-    match (module, func) {
-        ("chaosslack.notification", "notify") => Some(slack::notify),
-        ("notifier.jsonl", "notify") => Some(jsonl::notify),
-        _ => None,
-    }
+    BUILTINS.iter().find(|b| b.module == module && b.func == func).map(|b| b.call)
 }

@@ -10,8 +10,8 @@ use super::http::check_http;
 use super::numbers::check_timeout;
 use super::plugins::check_plugin;
 use crate::code::Code;
-use crate::model::CHANNEL_TYPES;
 use crate::report::Report;
+use crate::schema::channel_types;
 use crate::suggest::did_you_mean;
 
 /// Checks a whole document.
@@ -88,7 +88,7 @@ pub(super) fn check_channel(i: usize, channel: &Value, r: &mut Report<'_>) {
         Some(Value::String(t)) if t == "http" => check_http(&ptr, entry, r),
         Some(Value::String(t)) if t == "plugin" => check_plugin(&ptr, entry, r),
         Some(Value::String(t)) => {
-            let help = match did_you_mean(t, CHANNEL_TYPES.iter().copied()) {
+            let help = match did_you_mean(t, channel_types()) {
                 Some(s) => format!(
                     "did you mean `{s}`? Chaos Toolkit matches the type exactly and silently ignores this channel"
                 ),

@@ -9,12 +9,12 @@ use super::secrets::check_signing_secret;
 use super::urls::check_url;
 use crate::code::Code;
 use crate::located::escape_pointer;
-use crate::model::HTTP_KEYS;
 use crate::report::Report;
+use crate::schema::channel_keys;
 use crate::suggest::did_you_mean;
 
 pub(super) fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
-    check_unknown_keys(ptr, entry, HTTP_KEYS, "http", r);
+    check_unknown_keys(ptr, entry, channel_keys("http").unwrap_or_default(), "http", r);
     let url_ptr = format!("{ptr}/url");
     let mut plain_http = false;
     match entry.get("url") {
@@ -54,9 +54,9 @@ pub(super) fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'
     check_signing_secret(ptr, entry, r);
 }
 
-fn check_unknown_keys(ptr: &str, entry: &Map<String, Value>, known: &[&str], kind: &str, r: &mut Report<'_>) {
-    for key in entry.keys().filter(|k| !known.contains(&k.as_str())) {
-        let help = match did_you_mean(key, known.iter().copied()) {
+fn check_unknown_keys(ptr: &str, entry: &Map<String, Value>, known: &[String], kind: &str, r: &mut Report<'_>) {
+    for key in entry.keys().filter(|k| !known.contains(k)) {
+        let help = match did_you_mean(key, known.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("{kind} channels accept: {}", known[1..].join(", ")),
         };

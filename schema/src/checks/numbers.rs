@@ -5,19 +5,21 @@ use serde_json::{Map, Value};
 use super::describe::describe;
 use crate::code::Code;
 use crate::located::LocatedDocument;
-use crate::model::MAX_TIMEOUT_SECS;
+use crate::model::{MAX_RETRIES, MAX_TIMEOUT_SECS, MIN_TIMEOUT_SECS};
 use crate::report::Report;
 
+/// `timeout`: a number of seconds within the limits the schema states.
 pub(super) fn check_timeout(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
     match entry.get("timeout") {
         None | Some(Value::Null) => {}
-        Some(Value::Number(n)) if n.as_f64().is_some_and(|t| t > 0.0 && t <= MAX_TIMEOUT_SECS) => {}
+        Some(Value::Number(n))
+            if n.as_f64().is_some_and(|t| (MIN_TIMEOUT_SECS..=f64::from(MAX_TIMEOUT_SECS)).contains(&t)) => {}
         Some(other) => r
             .error(
                 Code::InvalidTimeout,
                 &format!("{ptr}/timeout"),
                 format!(
-                    "`timeout` must be a number of seconds greater than 0 and at most {MAX_TIMEOUT_SECS}, found {}",
+                    "`timeout` must be a number of seconds from {MIN_TIMEOUT_SECS} to {MAX_TIMEOUT_SECS}, found {}",
                     describe(other)
                 ),
             )
@@ -53,16 +55,12 @@ pub(super) fn check_non_finite(doc: &LocatedDocument, r: &mut Report<'_>) {
 pub(super) fn check_retries(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
     match entry.get("retries") {
         None | Some(Value::Null) => {}
-        Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n <= u64::from(notifier_core::channel::MAX_RETRIES)) => {}
+        Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n <= u64::from(MAX_RETRIES)) => {}
         Some(other) => r
             .error(
                 Code::InvalidRetries,
                 &format!("{ptr}/retries"),
-                format!(
-                    "`retries` must be a whole number from 0 to {}, found {}",
-                    notifier_core::channel::MAX_RETRIES,
-                    describe(other)
-                ),
+                format!("`retries` must be a whole number from 0 to {MAX_RETRIES}, found {}", describe(other)),
             )
             .help("write a bare number, e.g. `retries: 2` (extra attempts after a retryable failure)"),
     }

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use notifier_core::plugins::builtin;
+use notifier_core::plugins::{BUILTINS, builtin};
 use notifier_core::redact::is_sensitive_name;
 
 use super::describe::{describe, describe_secret};
@@ -10,8 +10,8 @@ use super::secrets::plain_text_secret;
 use super::templates::check_template;
 use crate::code::Code;
 use crate::located::escape_pointer;
-use crate::model::PLUGIN_KEYS;
 use crate::report::Report;
+use crate::schema::channel_keys;
 
 pub(super) fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
     let mp = format!("{ptr}/module");
@@ -50,7 +50,8 @@ pub(super) fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report
             .help("remove `func` to call `notify`, or name a function of the module"),
     }
     // Plugin-specific keys: secrets in plain text, and what built-in plugins require.
-    for (key, value) in entry.iter().filter(|(k, _)| !PLUGIN_KEYS.contains(&k.as_str())) {
+    let interpreted = channel_keys("plugin").unwrap_or_default();
+    for (key, value) in entry.iter().filter(|(k, _)| !interpreted.contains(k)) {
         let kp = format!("{ptr}/{}", escape_pointer(key));
         match value {
             Value::String(s) => {
@@ -70,11 +71,12 @@ pub(super) fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report
         return;
     }
     let Some(b) = builtin(module) else {
-        r.warning(Code::UnknownPlugin, &mp, format!("`{module}` is not a built-in plugin")).help(
-            "`notifier send/run` and `Notifier::from_settings_file` load only built-in plugins \
-                 (chaosslack.notification, notifier.jsonl) and those a program registers; map it in \
-                 `settings!` (`plugins: { … }`) or `PluginRegistry::register`",
-        );
+        let builtins: Vec<&str> = BUILTINS.iter().map(|b| b.module).collect();
+        r.warning(Code::UnknownPlugin, &mp, format!("`{module}` is not a built-in plugin")).help(format!(
+            "`notifier send/run` and `Notifier::from_settings_file` load only built-in plugins ({}) and those a \
+             program registers; map it in `settings!` (`plugins: {{ … }}`) or `PluginRegistry::register`",
+            builtins.join(", ")
+        ));
         return;
     };
     if let Some(Value::String(func)) = entry.get("func")
