@@ -58,6 +58,14 @@ fn signing_secret_length_agrees() {
 }
 
 #[test]
+fn module_and_func_names_agree() {
+    let funcs = ["notify", "_x", "x1", "A_Z9", "1x", "a-b", "a.b", "é", "", "a b", "r#type"];
+    limits_agree(&["plugin"], "func", &funcs.map(|f| json!(f)));
+    let modules = ["acme.hooks", "a", "_a._b1", "a..b", ".a", "a.", "a-b.c", "1a.b", ""];
+    limits_agree(&["plugin"], "module", &modules.map(|m| json!(m)));
+}
+
+#[test]
 fn the_retries_limit_is_the_run_time_limit() {
     let mut entry = base("http");
     entry["retries"] = json!(notifier_core::channel::MAX_RETRIES);
