@@ -10,7 +10,8 @@ pub mod jsonl;
 pub mod slack;
 
 /// What the settings compiler and code generator know about a built-in plugin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Not comparable: it holds a function pointer.
+#[derive(Debug, Clone, Copy)]
 pub struct BuiltinPlugin {
     /// Chaos Toolkit module name.
     pub module: &'static str,
