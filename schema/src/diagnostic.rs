@@ -120,6 +120,22 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// The text `settings!` shows for this diagnostic (in a `compile_error!`, or in the
+    /// note of a deprecation warning): `file:line:col: message (at pointer)` and, on the
+    /// next line, `= help: …`.
+    pub fn build_message(&self) -> String {
+        let mut text = format!("{}:{}:{}: {}", self.file, self.line, self.column, self.message);
+        if !self.pointer.is_empty() {
+            text.push_str(&format!(" (at {})", self.pointer));
+        }
+        if let Some(help) = &self.help {
+            text.push_str(&format!("\n  = help: {help}"));
+        }
+        text
+    }
+}
+
 impl fmt::Display for Diagnostic {
     /// `file:line:col: severity: message` and, on the next line, the help.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

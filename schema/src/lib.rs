@@ -12,6 +12,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "codegen")]
+pub mod build;
 mod checks;
 pub mod code;
 #[cfg(feature = "codegen")]

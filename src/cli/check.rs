@@ -41,7 +41,7 @@ pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Res
                 }
                 match args.format {
                     Format::Human => {
-                        render_human(&mut out, &compiled, styled)?;
+                        render_human(&mut out, &compiled, &compiled.diagnostics, styled)?;
                         if let Some(note) = run_time_note(&compiled) {
                             writeln!(out, "note: {}: {note}\n", compiled.source.name)?;
                         }
@@ -222,9 +222,14 @@ impl Summary {
     }
 }
 
-/// rustc-style output: `error: message`, ` --> file:line:col`, the source line, a caret
-/// under the offending node, and the help.
-pub fn render_human(out: &mut dyn Write, compiled: &Compiled, styled: bool) -> io::Result<()> {
+/// rustc-style output of `diagnostics` (of the `compiled` file): `error: message`,
+/// ` --> file:line:col`, the source line, a caret under the offending node, and the help.
+pub fn render_human(
+    out: &mut dyn Write,
+    compiled: &Compiled,
+    diagnostics: &[Diagnostic],
+    styled: bool,
+) -> io::Result<()> {
     let renderer = if styled { Renderer::styled() } else { Renderer::plain() };
     // The credentials' texts too: the same value elsewhere (a YAML anchor, the first of
     // two duplicate keys) is masked as well.
@@ -234,7 +239,7 @@ pub fn render_human(out: &mut dyn Write, compiled: &Compiled, styled: bool) -> i
         .filter_map(|r| compiled.source.text.get(r.clone()))
         .filter(|t| t.len() >= 4)
         .collect();
-    for d in &compiled.diagnostics {
+    for d in diagnostics {
         let level = match d.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
