@@ -486,3 +486,20 @@ fn snapshot_malformed_yaml() {
     assert_eq!(code, 2);
     insta::assert_snapshot!("malformed_yaml", out);
 }
+
+// ---------------------------------------------------------------------------------------
+// Plugin functions Rust cannot name.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_func_rust_cannot_name_is_an_error_and_a_keyword_is_not() {
+    let dir = tempdir();
+    let text = "notifications:\n  - type: plugin\n    module: acme.hooks\n    func: self\n  - type: plugin\n    module: acme.hooks\n    func: type\n";
+    write(dir.path(), "settings.yaml", text);
+    let o = notifier(dir.path(), &["check", "settings.yaml"]);
+    assert_exit(&o, 1);
+    let out = stdout(&o);
+    assert!(out.contains("error[reserved-func]: `self` cannot name a Rust function\n --> settings.yaml:4:11"), "{out}");
+    assert_eq!(out.matches("error[").count(), 1, "`type` is written `r#type`:\n{out}");
+    assert!(out.ends_with("FAILED: 1 file checked, 1 error, 2 warnings\n"), "{out}");
+}

@@ -17,6 +17,7 @@ use notifier_core::plugins::builtin;
 use notifier_core::{Segment, Template};
 
 use crate::ir::{ChannelIr, ChannelTable, IrKind, UnresolvedPlugin};
+use crate::rust_name::{RustName, rust_name};
 
 /// How to generate.
 #[derive(Clone)]
@@ -144,7 +145,12 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                 let pos = position_module(file, c);
                 // Located on the user's path, but with the macro's hygiene: rustc then
                 // points at the mapping without suggesting edits to the user's tokens.
-                let func_ident = Ident::new(func, Span::mixed_site().located_at(span));
+                let func_span = Span::mixed_site().located_at(span);
+                // The checks refused the names Rust cannot write at all.
+                let func_ident = match rust_name(func) {
+                    RustName::Raw => Ident::new_raw(func, func_span),
+                    RustName::Plain | RustName::Impossible => Ident::new(func, func_span),
+                };
                 let plugin = format_ident!("PLUGIN_{}", i);
                 let plugin_doc = format!("`{module}.{func}` (channel #{}, {file}:{}:{}).", i + 1, c.line, c.column);
                 position_mods.push(quote! {

@@ -24,6 +24,7 @@ pub mod ir;
 pub mod located;
 pub mod model;
 mod report;
+pub mod rust_name;
 pub mod schema;
 pub mod source;
 pub mod suggest;

@@ -1216,3 +1216,30 @@ fn check_refuses_exactly_the_signing_secrets_the_signer_cannot_decode() {
         assert_eq!(refused, notifier_core::signing::decode_secret(secret).is_err(), "{secret:?}");
     }
 }
+
+#[test]
+fn a_func_rust_cannot_name_is_an_error_at_its_position() {
+    for func in ["_", "self", "Self", "super", "crate"] {
+        let text = format!("notifications:\n  - type: plugin\n    module: acme.hooks\n    func: {func}\n");
+        let c = expect(
+            &text,
+            error(
+                Code::ReservedFunc,
+                4,
+                func,
+                &format!("`{func}` cannot name a Rust function"),
+                Some("rename the function"),
+            ),
+        );
+        assert_eq!(only(&c, Code::ReservedFunc).pointer, "/notifications/0/func");
+    }
+}
+
+#[test]
+fn a_func_that_is_a_rust_keyword_is_fine() {
+    // Generated code names these as raw identifiers (`r#type`).
+    for func in ["type", "fn", "match", "async", "dyn", "try", "gen", "yield", "macro_rules", "union"] {
+        let text = format!("notifications:\n  - type: plugin\n    module: acme.hooks\n    func: {func}\n");
+        clean(&text, &[Code::UnknownPlugin]);
+    }
+}

@@ -11,6 +11,7 @@ use super::templates::check_template;
 use crate::code::Code;
 use crate::located::escape_pointer;
 use crate::report::Report;
+use crate::rust_name::{RustName, rust_name};
 use crate::schema::channel_keys;
 
 pub(super) fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
@@ -36,7 +37,14 @@ pub(super) fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report
     }
     match entry.get("func") {
         None => {}
-        Some(Value::String(f)) if is_identifier(f) => {}
+        Some(Value::String(f)) if is_identifier(f) => {
+            if rust_name(f) == RustName::Impossible {
+                r.error(Code::ReservedFunc, &format!("{ptr}/func"), format!("`{f}` cannot name a Rust function")).help(
+                    "plugins are Rust functions, and Rust reserves `_`, `self`, `Self`, `super` and `crate` \
+                     (even as raw identifiers): rename the function and `func`",
+                );
+            }
+        }
         Some(other) => r
             .error(
                 Code::InvalidFunc,
@@ -82,6 +90,7 @@ pub(super) fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report
     if let Some(Value::String(func)) = entry.get("func")
         && func != b.func
         && is_identifier(func)
+        && rust_name(func) != RustName::Impossible
     {
         r.error(
             Code::UnknownFunc,
