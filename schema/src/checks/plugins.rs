@@ -37,14 +37,13 @@ pub(super) fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report
     }
     match entry.get("func") {
         None => {}
-        Some(Value::String(f)) if is_identifier(f) => {
-            if rust_name(f) == RustName::Impossible {
-                r.error(Code::ReservedFunc, &format!("{ptr}/func"), format!("`{f}` cannot name a Rust function")).help(
-                    "plugins are Rust functions, and Rust reserves `_`, `self`, `Self`, `super` and `crate` \
-                     (even as raw identifiers): rename the function and `func`",
-                );
-            }
+        Some(Value::String(f)) if is_identifier(f) && rust_name(f) == RustName::Impossible => {
+            r.error(Code::ReservedFunc, &format!("{ptr}/func"), format!("`{f}` cannot name a Rust function")).help(
+                "plugins are Rust functions, and Rust reserves `_`, `self`, `Self`, `super` and `crate` \
+                 (even as raw identifiers): rename the function and `func`",
+            );
         }
+        Some(Value::String(f)) if is_identifier(f) => {}
         Some(other) => r
             .error(
                 Code::InvalidFunc,
