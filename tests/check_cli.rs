@@ -503,3 +503,21 @@ fn a_func_rust_cannot_name_is_an_error_and_a_keyword_is_not() {
     assert_eq!(out.matches("error[").count(), 1, "`type` is written `r#type`:\n{out}");
     assert!(out.ends_with("FAILED: 1 file checked, 1 error, 2 warnings\n"), "{out}");
 }
+
+// ---------------------------------------------------------------------------------------
+// The README's sample output.
+// ---------------------------------------------------------------------------------------
+
+/// The README shows `notifier check` on `tests/fixtures/check/sample.yaml`: the block must
+/// be exactly what the binary prints, so the README cannot go stale.
+#[test]
+fn the_readme_sample_is_what_check_prints() {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).expect("README.md");
+    let blocks: Vec<&str> =
+        readme.split("```text\n").skip(1).filter_map(|b| b.split_once("```\n")).map(|b| b.0).collect();
+    let shown: Vec<&&str> = blocks.iter().filter(|b| b.contains(" --> sample.yaml:")).collect();
+    assert_eq!(shown.len(), 1, "one README block shows the output on sample.yaml");
+    let o = notifier(&Path::new(ROOT).join("tests/fixtures/check"), &["check", "--color", "never", "sample.yaml"]);
+    assert_exit(&o, 1);
+    assert_eq!(*shown[0], stdout(&o), "README.md's sample output is stale; paste the actual output");
+}
