@@ -342,7 +342,7 @@ pub fn parse_plugin_mapping(text: &str) -> Result<(String, syn::Path), RenderErr
 }
 
 /// The whole generated module, formatted: `pub mod NAME { … }` around the `items` of
-/// `file` (see [`crate::build::build`]), as `settings!` would expand it.
+/// `file` (what `build::build` generates), as `settings!` would expand it.
 pub fn render_module(items: &TokenStream, file: &str, name: &str) -> Result<String, RenderError> {
     let ident = syn::parse_str::<Ident>(name)
         .map_err(|_| RenderError::Invalid(format!("`{name}` is not a valid module name")))?;

@@ -9,7 +9,7 @@
 //! The semantic checks take nothing from elsewhere: the limits below are used by the
 //! schemars attributes and the checks alike, and the keys each channel type interprets
 //! and the channel types themselves are read from the generated schema
-//! ([`crate::schema::channel_keys`], [`crate::schema::channel_types`]).
+//! (`schema::channel_keys`, `schema::channel_types`).
 
 use std::borrow::Cow;
 
