@@ -401,7 +401,10 @@ fn valid_channel() -> impl Strategy<Value = ValidChannel> {
     let ident = "[a-z_][a-z0-9_]{0,7}";
     let plugin = (
         prop::collection::vec(ident, 1..4).prop_map(|parts| format!("acme_{}", parts.join("."))),
-        proptest::option::of(ident),
+        // A function Rust can name (`_`, `self`, `super`, `crate` are errors; keywords are fine).
+        proptest::option::of(ident.prop_filter("Rust can name it", |f| {
+            notifier_schema::rust_name::rust_name(f) != notifier_schema::rust_name::RustName::Impossible
+        })),
         prop::collection::btree_map("(x|y|z)_[a-z]{1,6}", "[a-zA-Z0-9 ]{0,12}", 0..3),
         events,
     )
