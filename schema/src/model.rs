@@ -26,7 +26,6 @@ use serde_json::{Map, Value};
 pub struct Settings {
     /// Notification channels, run in this order for every flow event. Missing or `null`
     /// means no notifications.
-    #[serde(default)]
     pub notifications: Option<Vec<Channel>>,
     /// Every other top-level key (controls, auths, runtime, …), left untouched.
     #[serde(flatten)]
@@ -75,27 +74,22 @@ pub struct HttpChannel {
     #[serde(default = "yes")]
     pub verify_tls: bool,
     /// Extra request headers; they override the defaults. Values may use `${VAR}`.
-    #[serde(default)]
     pub headers: Option<Headers>,
     /// `true`: `POST` the event as JSON. `false`: `GET` the URL with no body.
     #[serde(default = "yes")]
     pub forward_event_payload: bool,
     /// Only these events are sent. Missing, `null` or empty means every event.
-    #[serde(default)]
     pub events: Option<Vec<EventName>>,
     /// Total time allowed for one attempt, in seconds (connect, send and response).
     /// Default 5. An extension of this implementation; Chaos Toolkit ignores it.
-    #[serde(default)]
     #[schemars(range(min = MIN_TIMEOUT_SECS, max = MAX_TIMEOUT_SECS))]
     pub timeout: Option<f64>,
     /// Extra attempts after a connection error, 408, 429 or 5xx, with exponential
     /// backoff and jitter. Default 0. An extension; Chaos Toolkit ignores it.
-    #[serde(default)]
     #[schemars(range(max = MAX_RETRIES))]
     pub retries: Option<u8>,
     /// Signs each request following Standard Webhooks (`webhook-id`,
     /// `webhook-timestamp`, `webhook-signature`). Use `${VAR}`. An extension.
-    #[serde(default)]
     #[schemars(length(min = 1))]
     pub signing_secret: Option<String>,
 }
@@ -112,11 +106,9 @@ pub struct PluginChannel {
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
     pub func: String,
     /// Only these events are sent. Missing, `null` or empty means every event.
-    #[serde(default)]
     pub events: Option<Vec<EventName>>,
     /// Time budget of one call, in seconds. Default 5. An extension; Chaos Toolkit
     /// ignores it (and passes it to the plugin like any other key).
-    #[serde(default)]
     #[schemars(range(min = MIN_TIMEOUT_SECS, max = MAX_TIMEOUT_SECS))]
     pub timeout: Option<f64>,
     /// Plugin-specific keys (`token`, `channel`, …).
