@@ -7,8 +7,11 @@
 //! ```text
 //! bytes ──source──▶ text ──yaml──▶ located tree ──located──▶ JSON + positions
 //!   ──checks + schema──▶ diagnostics ──model (serde)──▶ Settings ──ir──▶ ChannelTable
-//!   ──codegen──▶ Rust tokens            (or ChannelTable::to_defs ──▶ run-time table)
+//!   ──build + codegen──▶ Rust tokens    (or ChannelTable::to_defs ──▶ run-time table)
 //! ```
+//!
+//! Every diagnostic carries a [`Code`], one per rule; every message a front door prints
+//! about a settings file is written here (`docs/ARCHITECTURE.md` lists the modules).
 
 #![warn(missing_docs)]
 
