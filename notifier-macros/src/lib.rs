@@ -152,15 +152,13 @@ fn expand(input: Input) -> TokenStream {
         Ok(source) => source,
         Err(e) => {
             // Name the file as written; the absolute path depends on the machine.
-            let reason = e.to_string();
-            let reason = reason.strip_prefix(&format!("{}: ", resolved.display())).unwrap_or(&reason);
-            let msg = format!(
-                "{}: {reason}\n  = help: a relative `path` is looked up in the crate's directory (CARGO_MANIFEST_DIR), \
-                 then next to the file holding `settings!`",
-                path.value()
+            let mut unreadable = Diagnostic::unreadable(&path.value(), &e);
+            unreadable.help = Some(
+                "a relative `path` is looked up in the crate's directory (CARGO_MANIFEST_DIR), \
+                 then next to the file holding `settings!`"
+                    .into(),
             );
-            let err = syn::Error::new(lit_span, msg).into_compile_error();
-            return wrap(codegen::skeleton(&opts), err);
+            return wrap(codegen::skeleton(&opts), compile_errors(&[unreadable.build_message()], lit_span));
         }
     };
     opts.track_file = Some(resolved.display().to_string());

@@ -56,6 +56,56 @@ impl Compiled {
         let errors = self.diagnostics.iter().filter(|d| d.is_error()).count();
         (errors, self.diagnostics.len() - errors)
     }
+
+    /// What the problems of the file do at run time, where channels are skipped one by
+    /// one (the note `notifier check` prints under a file): `at run time channel #3 is
+    /// skipped, and channels #2 and #5 are skipped unless their warnings are fixed where
+    /// it runs; the other 3 channels still deliver`. `None` when every channel is used
+    /// as written.
+    pub fn run_time_note(&self) -> Option<String> {
+        let Some(table) = &self.table else {
+            return self.has_errors().then(|| RunTime::NoNotifications.to_string());
+        };
+        let skipped: Vec<usize> = table.skipped.iter().map(|s| s.index + 1).collect();
+        let mut maybe: Vec<usize> = self
+            .diagnostics
+            .iter()
+            .filter_map(|d| match d.run_time {
+                RunTime::ChannelMayBeSkipped { channel } if !skipped.contains(&channel) => Some(channel),
+                _ => None,
+            })
+            .collect();
+        maybe.sort_unstable();
+        maybe.dedup();
+        if skipped.is_empty() && maybe.is_empty() {
+            return None;
+        }
+        let others = table.channels.len() + table.skipped.len() - skipped.len() - maybe.len();
+        let channels = |list: &[usize]| {
+            let numbers: Vec<String> = list.iter().map(|n| format!("#{n}")).collect();
+            let numbers = match numbers.as_slice() {
+                [init @ .., last] if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+                _ => numbers.concat(),
+            };
+            if list.len() == 1 { format!("channel {numbers} is") } else { format!("channels {numbers} are") }
+        };
+        let mut note = String::from("at run time ");
+        if !skipped.is_empty() {
+            note.push_str(&format!("{} skipped", channels(&skipped)));
+        }
+        if !maybe.is_empty() {
+            if !skipped.is_empty() {
+                note.push_str(", and ");
+            }
+            note.push_str(&format!("{} skipped unless their warnings are fixed where it runs", channels(&maybe)));
+        }
+        note.push_str(&match others {
+            0 => "; no other channel delivers".to_owned(),
+            1 => "; the other channel still delivers".to_owned(),
+            n => format!("; the other {n} channels still deliver"),
+        });
+        Some(note)
+    }
 }
 
 /// Reads and compiles a settings file. `Err` only when the file cannot be read as text

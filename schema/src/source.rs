@@ -17,10 +17,11 @@ pub struct SourceFile {
 }
 
 /// Why a file could not be turned into text (exit code 2 for `notifier check`).
+/// Displayed as `path: reason`, or `path:line:col: reason` (see [`ReadError::reason`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The file could not be opened or read.
-    #[error("{path}: cannot read settings file: {source}")]
+    #[error("{}: {}", path.display(), self.reason())]
     Io {
         /// The path that failed.
         path: PathBuf,
@@ -29,10 +30,7 @@ pub enum ReadError {
         source: std::io::Error,
     },
     /// The file is larger than [`MAX_FILE_BYTES`].
-    #[error(
-        "{path}: settings file is {size} bytes, more than the {limit} byte limit; \
-         is this really a Chaos Toolkit settings file?"
-    )]
+    #[error("{}: {}", path.display(), self.reason())]
     TooLarge {
         /// The path.
         path: PathBuf,
@@ -42,7 +40,7 @@ pub enum ReadError {
         limit: u64,
     },
     /// The file is not UTF-8 text.
-    #[error("{path}:{line}:{column}: settings file is not UTF-8 text (invalid byte 0x{byte:02x})")]
+    #[error("{}:{line}:{column}: {}", path.display(), self.reason())]
     NotUtf8 {
         /// The path.
         path: PathBuf,
@@ -56,6 +54,28 @@ pub enum ReadError {
 }
 
 impl ReadError {
+    /// What went wrong, without the path and position.
+    pub fn reason(&self) -> String {
+        match self {
+            ReadError::Io { source, .. } => format!("cannot read settings file: {source}"),
+            ReadError::TooLarge { size, limit, .. } => format!(
+                "settings file is {size} bytes, more than the {limit} byte limit; \
+                 is this really a Chaos Toolkit settings file?"
+            ),
+            ReadError::NotUtf8 { byte, .. } => {
+                format!("settings file is not UTF-8 text (invalid byte 0x{byte:02x})")
+            }
+        }
+    }
+
+    /// The 1-based line and column of the problem, when it is inside the file.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            ReadError::NotUtf8 { line, column, .. } => Some((*line, *column)),
+            ReadError::Io { .. } | ReadError::TooLarge { .. } => None,
+        }
+    }
+
     /// The path of the file that failed.
     pub fn path(&self) -> &Path {
         match self {
