@@ -89,7 +89,14 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
             #[doc = #doc]
             pub const #events: #core::EventSet = #set;
         });
-        let timeout_ms = proc_macro2::Literal::u64_unsuffixed(u64::try_from(c.timeout.as_millis()).unwrap_or(u64::MAX));
+        // Exactly the IR's duration (what the loader uses), in milliseconds when it is whole.
+        let timeout = if c.timeout.subsec_nanos().is_multiple_of(1_000_000) {
+            let ms = proc_macro2::Literal::u64_unsuffixed(u64::try_from(c.timeout.as_millis()).unwrap_or(u64::MAX));
+            quote!(::core::time::Duration::from_millis(#ms))
+        } else {
+            let ns = proc_macro2::Literal::u64_unsuffixed(u64::try_from(c.timeout.as_nanos()).unwrap_or(u64::MAX));
+            quote!(::core::time::Duration::from_nanos(#ns))
+        };
         let retries = proc_macro2::Literal::u8_unsuffixed(c.retries);
         let (line, column) =
             (proc_macro2::Literal::u32_unsuffixed(c.line), proc_macro2::Literal::u32_unsuffixed(c.column));
@@ -180,7 +187,7 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
             #core::ChannelDef {
                 events: #events,
                 origin: #core::Origin { file: #cow::Borrowed(#file), line: #line, column: #column },
-                timeout: ::core::time::Duration::from_millis(#timeout_ms),
+                timeout: #timeout,
                 retries: #retries,
                 kind: #kind,
             }

@@ -167,7 +167,7 @@ impl JsonSchema for Headers {
     }
 }
 
-/// Smallest `timeout` accepted, in seconds: generated code holds whole milliseconds.
+/// Smallest `timeout` accepted, in seconds (one millisecond).
 pub const MIN_TIMEOUT_SECS: f64 = 0.001;
 
 /// Largest `timeout` accepted, in seconds.
