@@ -57,7 +57,9 @@ pub(super) fn check_document(root: &Value, r: &mut Report<'_>) {
     }
 }
 
-pub(super) fn check_channel(i: usize, channel: &Value, r: &mut Report<'_>) {
+/// Checks entry `i` of `notifications`: a mapping, its `events`, `timeout` and `type`,
+/// then the checks of that type.
+fn check_channel(i: usize, channel: &Value, r: &mut Report<'_>) {
     let ptr = format!("/notifications/{i}");
     let Value::Object(entry) = channel else {
         let help = match channel {

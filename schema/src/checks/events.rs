@@ -9,6 +9,7 @@ use crate::code::Code;
 use crate::report::Report;
 use crate::suggest::did_you_mean;
 
+/// Checks `events`: a list of known, distinct event names.
 pub(super) fn check_events(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
     let ep = format!("{ptr}/events");
     let names = || Event::names();

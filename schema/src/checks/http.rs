@@ -13,6 +13,8 @@ use crate::report::Report;
 use crate::schema::channel_keys;
 use crate::suggest::did_you_mean;
 
+/// Checks an http channel: only its own keys, a usable `url`, booleans, headers,
+/// `retries`, `signing_secret`, and credentials sent over plain `http://`.
 pub(super) fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
     check_unknown_keys(ptr, entry, channel_keys("http").unwrap_or_default(), "http", r);
     let url_ptr = format!("{ptr}/url");

@@ -14,6 +14,8 @@ use crate::report::Report;
 use crate::rust_name::{RustName, rust_name};
 use crate::schema::channel_keys;
 
+/// Checks a plugin channel: `module`, `func`, plain-text credentials among its other keys,
+/// and what a built-in plugin needs.
 pub(super) fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
     let mp = format!("{ptr}/module");
     match entry.get("module") {
@@ -118,7 +120,7 @@ pub(super) fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report
     }
 }
 
-pub(super) fn is_identifier(s: &str) -> bool {
+fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())

@@ -13,6 +13,7 @@ use crate::code::Code;
 use crate::located::escape_pointer;
 use crate::report::Report;
 
+/// Warns that `what`, at `ptr`, holds a credential written in the file.
 pub(super) fn plain_text_secret(ptr: &str, what: &str, r: &mut Report<'_>) {
     r.warning(Code::PlainTextSecret, ptr, format!("{what} holds a plain-text credential")).help(
         "move it to an environment variable and write `${VARIABLE}` here, so the file can be shared and committed",

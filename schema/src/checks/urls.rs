@@ -77,7 +77,7 @@ pub(super) fn check_url(ptr: &str, url: &str, r: &mut Report<'_>) -> bool {
     }
 }
 
-pub(super) fn not_absolute(ptr: &str, r: &mut Report<'_>) {
+fn not_absolute(ptr: &str, r: &mut Report<'_>) {
     r.error(
         Code::InvalidUrl,
         ptr,
@@ -86,7 +86,7 @@ pub(super) fn not_absolute(ptr: &str, r: &mut Report<'_>) {
     .help("write an absolute URL such as `https://${HOOK_HOST}/chaos`");
 }
 
-pub(super) fn bad_scheme(ptr: &str, text: &str, r: &mut Report<'_>) {
+fn bad_scheme(ptr: &str, text: &str, r: &mut Report<'_>) {
     let scheme = text.split(':').next().unwrap_or_default();
     r.error(
         Code::InvalidUrl,
