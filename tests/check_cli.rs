@@ -486,3 +486,38 @@ fn snapshot_malformed_yaml() {
     assert_eq!(code, 2);
     insta::assert_snapshot!("malformed_yaml", out);
 }
+
+// ---------------------------------------------------------------------------------------
+// Plugin functions Rust cannot name.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_func_rust_cannot_name_is_an_error_and_a_keyword_is_not() {
+    let dir = tempdir();
+    let text = "notifications:\n  - type: plugin\n    module: acme.hooks\n    func: self\n  - type: plugin\n    module: acme.hooks\n    func: type\n";
+    write(dir.path(), "settings.yaml", text);
+    let o = notifier(dir.path(), &["check", "settings.yaml"]);
+    assert_exit(&o, 1);
+    let out = stdout(&o);
+    assert!(out.contains("error[reserved-func]: `self` cannot name a Rust function\n --> settings.yaml:4:11"), "{out}");
+    assert_eq!(out.matches("error[").count(), 1, "`type` is written `r#type`:\n{out}");
+    assert!(out.ends_with("FAILED: 1 file checked, 1 error, 2 warnings\n"), "{out}");
+}
+
+// ---------------------------------------------------------------------------------------
+// The README's sample output.
+// ---------------------------------------------------------------------------------------
+
+/// The README shows `notifier check` on `tests/fixtures/check/sample.yaml`: the block must
+/// be exactly what the binary prints, so the README cannot go stale.
+#[test]
+fn the_readme_sample_is_what_check_prints() {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).expect("README.md");
+    let blocks: Vec<&str> =
+        readme.split("```text\n").skip(1).filter_map(|b| b.split_once("```\n")).map(|b| b.0).collect();
+    let shown: Vec<&&str> = blocks.iter().filter(|b| b.contains(" --> sample.yaml:")).collect();
+    assert_eq!(shown.len(), 1, "one README block shows the output on sample.yaml");
+    let o = notifier(&Path::new(ROOT).join("tests/fixtures/check"), &["check", "--color", "never", "sample.yaml"]);
+    assert_exit(&o, 1);
+    assert_eq!(*shown[0], stdout(&o), "README.md's sample output is stale; paste the actual output");
+}

@@ -45,6 +45,13 @@ notifier::settings! {
     }
 }
 
+notifier::settings! {
+    mod timeouts {
+        path: "tests/settings/timeouts.yaml",
+        plugins: { "acme.recorder" => crate::recorder },
+    }
+}
+
 fn registry() -> PluginRegistry {
     let mut r = PluginRegistry::new();
     r.register("acme.recorder", "notify", recorder::notify);
@@ -153,4 +160,18 @@ fn the_generated_table_mirrors_the_file() {
     // Secrets stay references in the binary.
     let notifier::ChannelKind::Http(h) = &basic::CHANNELS[0].kind else { panic!("http") };
     assert_eq!(h.headers[0].1.source_text(), "Bearer ${TOKEN}");
+}
+
+#[test]
+fn compiled_and_loaded_tables_hold_the_same_timeouts() {
+    for (path, compiled) in [
+        ("tests/settings/basic.yaml", &basic::CHANNELS[..]),
+        ("tests/settings/filters.yaml", &filters::CHANNELS[..]),
+        ("tests/settings/timeouts.yaml", &timeouts::CHANNELS[..]),
+    ] {
+        let loaded = notifier::load_channels(Path::new(path), &registry()).expect("the settings load").channels;
+        let timeouts = |defs: &[notifier::ChannelDef]| defs.iter().map(|d| (d.timeout, d.retries)).collect::<Vec<_>>();
+        assert_eq!(timeouts(compiled), timeouts(&loaded), "{path}");
+    }
+    assert_eq!(timeouts::CHANNELS[0].timeout, std::time::Duration::from_micros(1500));
 }

@@ -10,6 +10,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use notifier::schema::Code;
 use notifier::{FromSettings, LoadError, Notifier, PluginRegistry};
 use notifier_test_support::Sink;
 
@@ -63,10 +64,10 @@ fn check_send_and_the_loader_refuse_injected_headers() {
 
     let loaded = notifier::load_channels(&path, &PluginRegistry::new()).expect("the list of channels is usable");
     assert_eq!(loaded.skipped().count(), 3, "every channel has an injected or invalid header");
-    assert!(loaded.diagnostics.iter().any(|d| d.code == "header-injection"), "{:?}", loaded.diagnostics);
+    assert!(loaded.diagnostics.iter().any(|d| d.code == Code::HeaderInjection), "{:?}", loaded.diagnostics);
     match loaded.into_strict() {
         Err(LoadError::Invalid { diagnostics, .. }) => {
-            assert!(diagnostics.iter().any(|d| d.code == "header-injection"), "{diagnostics:?}")
+            assert!(diagnostics.iter().any(|d| d.code == Code::HeaderInjection), "{diagnostics:?}")
         }
         other => panic!("strict loading refuses the file, got {other:?}"),
     }

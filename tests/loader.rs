@@ -2,6 +2,7 @@
 //! mean no notifications, a broken channel is skipped alone, never a crash, and the log
 //! says why) and the strict variant's errors.
 
+use notifier::schema::Code;
 use notifier::{FromSettings, LoadError, Notifier, PluginRegistry};
 
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
@@ -65,7 +66,7 @@ fn strict_loading_reports_every_problem() {
     match Notifier::try_from_settings_file(&broken, &PluginRegistry::new()) {
         Err(LoadError::Invalid { diagnostics, .. }) => {
             let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).map(|d| (d.line, d.code)).collect();
-            assert_eq!(errors, [(2, "unknown-type"), (3, "missing-module")]);
+            assert_eq!(errors, [(2, Code::UnknownType), (3, Code::MissingModule)]);
         }
         other => panic!("expected Invalid, got {other:?}"),
     }
@@ -74,7 +75,10 @@ fn strict_loading_reports_every_problem() {
         panic!("an unknown plugin must be an error")
     };
     let text = err.to_string();
-    assert!(text.contains("unknown.yaml:2:5: no plugin is registered for module `acme.hooks`"), "{text}");
+    assert!(
+        text.contains("unknown.yaml:2:5: plugin module `acme.hooks` (function `notify`) is not mapped to Rust"),
+        "{text}"
+    );
     // Registering the module fixes it.
     let mut registry = PluginRegistry::new();
     registry.register("acme.hooks", "notify", |_, _| Ok(()));

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use notifier_schema::{SourceFile, compile};
+use notifier_schema::{Code, SourceFile, compile};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(source) = SourceFile::from_bytes(std::path::Path::new("fuzz.yaml"), data.to_vec()) else {
@@ -17,11 +17,14 @@ fuzz_target!(|data: &[u8]| {
         assert!(d.line >= 1 && d.line <= compiled.source.line_count().max(1), "{d}");
         assert!(d.span.start <= d.span.end && d.span.end <= text.len(), "{d}");
         assert!(text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end), "{d}");
-        assert_ne!(d.code, "internal", "{d}");
+        assert_ne!(d.code, Code::Internal, "{d}");
     }
     for span in &compiled.secret_spans {
         assert!(span.start <= span.end && span.end <= text.len());
         assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
     }
-    assert_eq!(compiled.has_errors(), compiled.table.is_none());
+    // A file with errors may still give the lenient loader a table (broken channels skipped).
+    if !compiled.has_errors() {
+        assert!(compiled.table.as_ref().is_some_and(|t| t.skipped.is_empty()));
+    }
 });

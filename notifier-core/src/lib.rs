@@ -24,7 +24,6 @@ pub mod pyvalue;
 pub mod redact;
 pub mod registry;
 pub mod report;
-#[cfg(feature = "http")]
 pub mod signing;
 pub mod template;
 #[cfg(feature = "http")]

@@ -5,35 +5,50 @@
 //! so receivers can reject replays) and `webhook-signature: v1,<base64 HMAC-SHA256>` of
 //! `"{id}.{timestamp}.{body}"`, keyed with the base64-decoded secret (`whsec_` prefix
 //! optional), as the reference libraries of the spec do.
+//!
+//! [`decode_secret`] is the one decoder of secrets. It is built without the `http`
+//! feature, so the settings compiler (`notifier check`, `settings!`) accepts exactly the
+//! secrets the signer can use.
 
 use base64::Engine as _;
 use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+#[cfg(feature = "http")]
 use hmac::{Hmac, KeyInit, Mac};
+#[cfg(feature = "http")]
 use sha2::Sha256;
-
-/// A signing key decoded from a `whsec_…` secret.
-#[derive(Clone)]
-pub struct SigningKey(Vec<u8>);
 
 /// A secret that is not valid base64.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the signing secret is not base64 (optionally prefixed with `whsec_`)")]
 pub struct BadSigningSecret;
 
+/// Decodes a Standard Webhooks secret into its key bytes: surrounding white space
+/// ignored, optional `whsec_` prefix, then standard base64 with or without its `=`
+/// padding (the reference libraries accept both). Fails on anything else, and on an
+/// empty key.
+pub fn decode_secret(secret: &str) -> Result<Vec<u8>, BadSigningSecret> {
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let body = secret.trim().strip_prefix("whsec_").unwrap_or(secret.trim());
+    match LENIENT.decode(body) {
+        Ok(key) if !key.is_empty() => Ok(key),
+        _ => Err(BadSigningSecret),
+    }
+}
+
+/// A signing key decoded from a `whsec_…` secret.
+#[cfg(feature = "http")]
+#[derive(Clone)]
+pub struct SigningKey(Vec<u8>);
+
+#[cfg(feature = "http")]
 impl SigningKey {
-    /// Decodes a Standard Webhooks secret: optional `whsec_` prefix, then base64, with
-    /// or without its `=` padding (the reference libraries accept both).
+    /// The key of a Standard Webhooks secret (see [`decode_secret`]).
     pub fn from_secret(secret: &str) -> Result<SigningKey, BadSigningSecret> {
-        const LENIENT: GeneralPurpose = GeneralPurpose::new(
-            &base64::alphabet::STANDARD,
-            GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-        );
-        let body = secret.trim().strip_prefix("whsec_").unwrap_or(secret.trim());
-        match LENIENT.decode(body) {
-            Ok(key) if !key.is_empty() => Ok(SigningKey(key)),
-            _ => Err(BadSigningSecret),
-        }
+        decode_secret(secret).map(SigningKey)
     }
 
     /// The `webhook-signature` header value for one request.
@@ -45,10 +60,11 @@ impl SigningKey {
         mac.update(timestamp.to_string().as_bytes());
         mac.update(b".");
         mac.update(body);
-        format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+        format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
     }
 }
 
+#[cfg(feature = "http")]
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SigningKey(***)")
@@ -56,11 +72,12 @@ impl std::fmt::Debug for SigningKey {
 }
 
 /// A fresh message id, `msg_` followed by 32 hex digits.
+#[cfg(feature = "http")]
 pub fn new_message_id() -> String {
     format!("msg_{:032x}", fastrand::u128(..))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "http"))]
 mod tests {
     use super::*;
 

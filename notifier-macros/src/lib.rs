@@ -8,8 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
+use notifier_schema::build::build;
 use notifier_schema::codegen::{self, CodegenOptions};
-use notifier_schema::{Severity, compile_file};
+use notifier_schema::{Diagnostic, SourceFile, compile};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
@@ -147,67 +148,27 @@ fn expand(input: Input) -> TokenStream {
         }
     };
 
-    let compiled = match compile_file(&resolved) {
-        Ok(c) => c,
+    let mut source = match SourceFile::read(&resolved) {
+        Ok(source) => source,
         Err(e) => {
             // Name the file as written; the absolute path depends on the machine.
-            let reason = e.to_string();
-            let reason = reason.strip_prefix(&format!("{}: ", resolved.display())).unwrap_or(&reason);
-            let msg = format!(
-                "{}: {reason}\n  = help: a relative `path` is looked up in the crate's directory (CARGO_MANIFEST_DIR), \
-                 then next to the file holding `settings!`",
-                path.value()
+            let mut unreadable = Diagnostic::unreadable(&path.value(), &e);
+            unreadable.help = Some(
+                "a relative `path` is looked up in the crate's directory (CARGO_MANIFEST_DIR), \
+                 then next to the file holding `settings!`"
+                    .into(),
             );
-            let err = syn::Error::new(lit_span, msg).into_compile_error();
-            return wrap(codegen::skeleton(&opts), err);
+            return wrap(codegen::skeleton(&opts), compile_errors(&[unreadable.build_message()], lit_span));
         }
     };
     opts.track_file = Some(resolved.display().to_string());
-    // Diagnostics name the file as the user wrote it.
-    let shown = path.value();
-    let located = |d: &notifier_schema::Diagnostic| {
-        let mut msg = format!("{shown}:{}:{}: {}", d.line, d.column, d.message);
-        if !d.pointer.is_empty() {
-            msg.push_str(&format!(" (at {})", d.pointer));
-        }
-        if let Some(help) = &d.help {
-            msg.push_str(&format!("\n  = help: {help}"));
-        }
-        msg
-    };
-    let mut errors: Vec<String> = Vec::new();
-    let mut warnings = Vec::new();
-    for d in &compiled.diagnostics {
-        match d.severity {
-            Severity::Error => errors.push(located(d)),
-            // An unset variable at build time says nothing: they are read at run time. And
-            // a plugin that is not built in is what the `plugins` map is for.
-            Severity::Warning if matches!(d.code, "unset-variable" | "unknown-plugin") => {}
-            Severity::Warning => warnings.push(located(d)),
-        }
-    }
-    let table = match (errors.is_empty(), &compiled.table) {
-        (true, Some(table)) => {
-            let mut table = table.clone();
-            table.file = shown.clone();
-            Some(table)
-        }
-        _ => None,
-    };
-    let Some(table) = table else {
-        return wrap(codegen::skeleton(&opts), compile_errors(&errors, lit_span));
-    };
-    match codegen::generate(&table, &opts) {
-        Ok(items) => wrap(items, deprecation_warnings(&warnings, lit_span)),
-        Err(unmapped) => {
-            for u in unmapped {
-                errors.push(format!(
-                    "{}:{}:{}: plugin module `{}` (channel #{}) is not mapped to Rust\n  = help: add `\"{}\" => crate::path::to::module` to `plugins: {{ … }}`",
-                    shown, u.line, u.column, u.module, u.number, u.module
-                ));
-            }
-            wrap(codegen::skeleton(&opts), compile_errors(&errors, lit_span))
-        }
+    // Diagnostics and the generated code name the file as the user wrote it.
+    source.name = path.value();
+    let built = build(&compile(source), &opts);
+    let messages = |diags: &[Diagnostic]| diags.iter().map(Diagnostic::build_message).collect::<Vec<_>>();
+    match built.items {
+        Some(items) => wrap(items, deprecation_warnings(&messages(&built.warnings), lit_span)),
+        None => wrap(codegen::skeleton(&opts), compile_errors(&messages(&built.errors), lit_span)),
     }
 }
 

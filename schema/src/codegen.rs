@@ -13,10 +13,11 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use notifier_core::plugins::BUILTINS;
+use notifier_core::plugins::builtin;
 use notifier_core::{Segment, Template};
 
-use crate::ir::{ChannelIr, ChannelTable, IrKind};
+use crate::ir::{ChannelIr, ChannelTable, IrKind, UnresolvedPlugin};
+use crate::rust_name::{RustName, rust_name};
 
 /// How to generate.
 #[derive(Clone)]
@@ -44,25 +45,6 @@ impl Default for CodegenOptions {
     }
 }
 
-/// A plugin module with no Rust mapping.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{file}:{line}:{column}: plugin module `{module}` (channel #{number}) is not mapped to Rust; \
-     add `\"{module}\" => path::to::module` to `plugins`"
-)]
-pub struct UnmappedPlugin {
-    /// The settings file.
-    pub file: String,
-    /// Line of the channel.
-    pub line: u32,
-    /// Column of the channel.
-    pub column: u32,
-    /// 1-based channel number.
-    pub number: usize,
-    /// The module.
-    pub module: String,
-}
-
 /// The name of the module through which channel `c`'s plugin function is reached:
 /// `settings_yaml_line_12_col_5`. rustc prints it in "cannot find value `notifi` in
 /// module `…`", so a misspelt `func` names its YAML position even in rustc's own error.
@@ -78,8 +60,9 @@ pub fn position_module(file: &str, c: &ChannelIr) -> Ident {
     format_ident!("{}_line_{}_col_{}", stem, c.line, c.column)
 }
 
-/// The module items of the dispatch table (without the enclosing `mod`).
-pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStream, Vec<UnmappedPlugin>> {
+/// The module items of the dispatch table (without the enclosing `mod`), or the plugin
+/// channels whose module has no Rust mapping (in `opts.plugins` or built in).
+pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStream, Vec<UnresolvedPlugin>> {
     let k = &opts.krate;
     // Short aliases keep the generated code readable (`notifier codegen` prints it).
     let core = quote!(__nc);
@@ -106,7 +89,14 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
             #[doc = #doc]
             pub const #events: #core::EventSet = #set;
         });
-        let timeout_ms = proc_macro2::Literal::u64_unsuffixed(u64::try_from(c.timeout.as_millis()).unwrap_or(u64::MAX));
+        // Exactly the IR's duration (what the loader uses), in milliseconds when it is whole.
+        let timeout = if c.timeout.subsec_nanos().is_multiple_of(1_000_000) {
+            let ms = proc_macro2::Literal::u64_unsuffixed(u64::try_from(c.timeout.as_millis()).unwrap_or(u64::MAX));
+            quote!(::core::time::Duration::from_millis(#ms))
+        } else {
+            let ns = proc_macro2::Literal::u64_unsuffixed(u64::try_from(c.timeout.as_nanos()).unwrap_or(u64::MAX));
+            quote!(::core::time::Duration::from_nanos(#ns))
+        };
         let retries = proc_macro2::Literal::u8_unsuffixed(c.retries);
         let (line, column) =
             (proc_macro2::Literal::u32_unsuffixed(c.line), proc_macro2::Literal::u32_unsuffixed(c.column));
@@ -150,26 +140,24 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                 let mapped = opts.plugins.iter().find(|(m, _)| m == module);
                 let span = mapped.map_or(opts.plugin_span, |(_, p)| syn::spanned::Spanned::span(p));
                 let target = mapped.map(|(_, p)| quote!(#p)).or_else(|| {
-                    BUILTINS.iter().find(|b| b.module == module).map(|b| {
-                        let path = b.rust_path.trim_end_matches(&format!("::{}", b.func)).replacen("::notifier", "", 1);
-                        let rest: TokenStream = path.parse().unwrap_or_default();
-                        quote!(#k #rest)
+                    builtin(module).map(|b| {
+                        let rest: TokenStream = b.rust_module.parse().unwrap_or_default();
+                        quote!(#k::#rest)
                     })
                 });
                 let Some(target) = target else {
-                    errors.push(UnmappedPlugin {
-                        file: file.clone(),
-                        line: c.line,
-                        column: c.column,
-                        number: i + 1,
-                        module: module.clone(),
-                    });
+                    errors.extend(c.as_unresolved_plugin(file));
                     continue;
                 };
                 let pos = position_module(file, c);
                 // Located on the user's path, but with the macro's hygiene: rustc then
                 // points at the mapping without suggesting edits to the user's tokens.
-                let func_ident = Ident::new(func, Span::mixed_site().located_at(span));
+                let func_span = Span::mixed_site().located_at(span);
+                // The checks refused the names Rust cannot write at all.
+                let func_ident = match rust_name(func) {
+                    RustName::Raw => Ident::new_raw(func, func_span),
+                    RustName::Plain | RustName::Impossible => Ident::new(func, func_span),
+                };
                 let plugin = format_ident!("PLUGIN_{}", i);
                 let plugin_doc = format!("`{module}.{func}` (channel #{}, {file}:{}:{}).", i + 1, c.line, c.column);
                 position_mods.push(quote! {
@@ -199,7 +187,7 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
             #core::ChannelDef {
                 events: #events,
                 origin: #core::Origin { file: #cow::Borrowed(#file), line: #line, column: #column },
-                timeout: ::core::time::Duration::from_millis(#timeout_ms),
+                timeout: #timeout,
                 retries: #retries,
                 kind: #kind,
             }
@@ -342,12 +330,9 @@ pub fn format(tokens: &TokenStream) -> Result<String, syn::Error> {
     Ok(prettyplease::unparse(&file))
 }
 
-/// Why [`render_module`] failed.
+/// Why [`render_module`] or [`parse_plugin_mapping`] failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    /// Plugin modules with no Rust mapping.
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Unmapped(Vec<UnmappedPlugin>),
     /// The module name or a plugin path is not valid Rust.
     #[error("{0}")]
     Invalid(String),
@@ -363,13 +348,12 @@ pub fn parse_plugin_mapping(text: &str) -> Result<(String, syn::Path), RenderErr
     Ok((module.trim().to_owned(), path))
 }
 
-/// The whole generated module, formatted: `pub mod NAME { … }`, as `settings!` would
-/// expand it.
-pub fn render_module(table: &ChannelTable, opts: &CodegenOptions, name: &str) -> Result<String, RenderError> {
+/// The whole generated module, formatted: `pub mod NAME { … }` around the `items` of
+/// `file` (what `build::build` generates), as `settings!` would expand it.
+pub fn render_module(items: &TokenStream, file: &str, name: &str) -> Result<String, RenderError> {
     let ident = syn::parse_str::<Ident>(name)
         .map_err(|_| RenderError::Invalid(format!("`{name}` is not a valid module name")))?;
-    let items = generate(table, opts).map_err(RenderError::Unmapped)?;
-    let doc = format!("Generated by `notifier codegen` from `{}`.", table.file);
+    let doc = format!("Generated by `notifier codegen` from `{file}`.");
     let tokens = quote! {
         #[doc = #doc]
         pub mod #ident {

@@ -9,105 +9,14 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::code::Code;
 use crate::diagnostic::{self, Diagnostic, RunTime, Severity};
 use crate::ir::ChannelTable;
 use crate::located::{LocatedDocument, PositionIndex, to_json};
 use crate::model::Channel;
+use crate::report::Report;
 use crate::source::{ReadError, SourceFile};
-use crate::yaml::{self, Pos, Span};
-
-/// Which span of a value a diagnostic points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Anchor {
-    /// The value itself (or its mapping entry when it is missing).
-    Value,
-    /// The mapping key the value is under (unknown keys).
-    Key,
-}
-
-/// Collects diagnostics, turning JSON pointers into positions.
-pub(crate) struct Report<'a> {
-    source: &'a SourceFile,
-    index: &'a PositionIndex,
-    diags: Vec<Diagnostic>,
-}
-
-impl<'a> Report<'a> {
-    fn new(source: &'a SourceFile, index: &'a PositionIndex) -> Report<'a> {
-        Report { source, index, diags: Vec::new() }
-    }
-
-    /// Reports at the position of `pointer` (or its nearest located ancestor).
-    pub(crate) fn push(
-        &mut self,
-        severity: Severity,
-        code: &'static str,
-        pointer: &str,
-        anchor: Anchor,
-        message: String,
-        help: Option<String>,
-    ) {
-        let span = match (self.index.get(pointer), anchor) {
-            (Some(pos), Anchor::Key) => pos.key.unwrap_or(pos.value),
-            (Some(pos), Anchor::Value) => pos.value,
-            (None, _) => self.index.nearest(pointer).map_or_else(Span::default, |p| p.value),
-        };
-        self.push_span(severity, code, pointer, span, message, help);
-    }
-
-    /// Reports at an explicit span.
-    pub(crate) fn push_span(
-        &mut self,
-        severity: Severity,
-        code: &'static str,
-        pointer: &str,
-        span: Span,
-        message: String,
-        help: Option<String>,
-    ) {
-        let mut start = if span.start.line == 0 { Pos { line: 1, col: 0 } } else { span.start };
-        // The parser reports "unexpected end of input" one line past the last one when
-        // the text does not end with a line break; keep every position inside the text.
-        let last = self.source.line_count();
-        if start.line > last {
-            start = Pos { line: last, col: usize::MAX };
-        }
-        start.col = start.col.min(self.source.line_text(start.line).chars().count());
-        let begin = self.source.byte_offset(start.line, start.col);
-        // Underline the node on its first line only; long values would drown the output.
-        let line_end = self.source.line_range(start.line).end.max(begin);
-        let end = if span.end.line == start.line && span.end.line != 0 {
-            self.source.byte_offset(span.end.line, span.end.col).clamp(begin, line_end)
-        } else {
-            line_end
-        };
-        self.diags.push(Diagnostic {
-            file: self.source.name.clone(),
-            line: start.line,
-            column: start.col + 1,
-            pointer: pointer.to_owned(),
-            severity,
-            code,
-            message,
-            help,
-            run_time: RunTime::None,
-            span: begin..end.max(begin),
-        });
-    }
-
-    /// The line a pointer is at (for "same as channel #1 (line 3)").
-    pub(crate) fn line_of(&self, pointer: &str) -> usize {
-        self.index.nearest(pointer).map_or(0, |p| p.value.start.line)
-    }
-
-    fn has_error_on_path(&self, pointer: &str) -> bool {
-        let related = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"));
-        self.diags.iter().any(|d| d.is_error() && related(&d.pointer, pointer))
-    }
-}
-
-/// The diagnostic code of a file that is not loadable YAML.
-pub const YAML_ERROR_CODE: &str = "yaml";
+use crate::yaml::{self, Span};
 
 /// The result of compiling one settings file.
 #[derive(Debug, Clone)]
@@ -139,13 +48,63 @@ impl Compiled {
     /// a second document, an alias bomb, nesting too deep, an unsupported tag). Such a
     /// file is "not YAML" for `notifier check`, which exits 2 for it.
     pub fn is_unparsable(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.code == YAML_ERROR_CODE)
+        self.diagnostics.iter().any(|d| d.code == Code::Yaml)
     }
 
     /// Number of errors and of warnings.
     pub fn counts(&self) -> (usize, usize) {
         let errors = self.diagnostics.iter().filter(|d| d.is_error()).count();
         (errors, self.diagnostics.len() - errors)
+    }
+
+    /// What the problems of the file do at run time, where channels are skipped one by
+    /// one (the note `notifier check` prints under a file): `at run time channel #3 is
+    /// skipped, and channels #2 and #5 are skipped unless their warnings are fixed where
+    /// it runs; the other 3 channels still deliver`. `None` when every channel is used
+    /// as written.
+    pub fn run_time_note(&self) -> Option<String> {
+        let Some(table) = &self.table else {
+            return self.has_errors().then(|| RunTime::NoNotifications.to_string());
+        };
+        let skipped: Vec<usize> = table.skipped.iter().map(|s| s.index + 1).collect();
+        let mut maybe: Vec<usize> = self
+            .diagnostics
+            .iter()
+            .filter_map(|d| match d.run_time {
+                RunTime::ChannelMayBeSkipped { channel } if !skipped.contains(&channel) => Some(channel),
+                _ => None,
+            })
+            .collect();
+        maybe.sort_unstable();
+        maybe.dedup();
+        if skipped.is_empty() && maybe.is_empty() {
+            return None;
+        }
+        let others = table.channels.len() + table.skipped.len() - skipped.len() - maybe.len();
+        let channels = |list: &[usize]| {
+            let numbers: Vec<String> = list.iter().map(|n| format!("#{n}")).collect();
+            let numbers = match numbers.as_slice() {
+                [init @ .., last] if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+                _ => numbers.concat(),
+            };
+            if list.len() == 1 { format!("channel {numbers} is") } else { format!("channels {numbers} are") }
+        };
+        let mut note = String::from("at run time ");
+        if !skipped.is_empty() {
+            note.push_str(&format!("{} skipped", channels(&skipped)));
+        }
+        if !maybe.is_empty() {
+            if !skipped.is_empty() {
+                note.push_str(", and ");
+            }
+            note.push_str(&format!("{} skipped unless their warnings are fixed where it runs", channels(&maybe)));
+        }
+        note.push_str(&match others {
+            0 => "; no other channel delivers".to_owned(),
+            1 => "; the other channel still delivers".to_owned(),
+            n => format!("; the other {n} channels still deliver"),
+        });
+        Some(note)
     }
 }
 
@@ -173,31 +132,32 @@ pub fn compile(source: SourceFile) -> Compiled {
     let mut report = Report::new(&source, &doc.index);
     if let Some(e) = yaml_error {
         let span = Span { start: e.pos, end: e.pos };
-        report.push_span(Severity::Error, YAML_ERROR_CODE, "", span, e.message, e.help);
-        let mut diagnostics = report.diags;
+        let reported = report.push_span(Severity::Error, Code::Yaml, "", span, e.message);
+        if let Some(help) = e.help {
+            reported.help(help);
+        }
+        let mut diagnostics = report.into_diagnostics();
         for d in &mut diagnostics {
             d.run_time = RunTime::NoNotifications;
         }
         return Compiled { document: Value::Null, diagnostics, table: None, source, secret_spans: Vec::new() };
     }
-    crate::checks::check_duplicate_keys(&doc, &mut report);
-    crate::checks::check_non_finite(&doc, &mut report);
-    crate::checks::check_document(&doc.value, &mut report);
+    crate::checks::check(&doc, &mut report);
     // The schema is the safety net: report what the semantic checks did not explain.
     if doc.value.is_object() {
         for v in crate::schema::violations(&doc.value) {
             if report.has_error_on_path(&v.pointer) {
                 continue;
             }
-            let (message, anchor) = if v.unexpected.is_empty() {
-                (v.message, Anchor::Value)
+            let message = if v.unexpected.is_empty() {
+                v.message
             } else {
-                (format!("unexpected key(s): {}", v.unexpected.join(", ")), Anchor::Value)
+                format!("unexpected key(s): {}", v.unexpected.join(", "))
             };
-            report.push(Severity::Error, "schema", &v.pointer, anchor, message, None);
+            report.error(Code::Schema, &v.pointer, message);
         }
     }
-    let mut diagnostics = report.diags;
+    let mut diagnostics = report.into_diagnostics();
     diagnostic::sort(&mut diagnostics);
     for d in &mut diagnostics {
         d.run_time = run_time_effect(d);
@@ -221,9 +181,7 @@ fn channel_of(pointer: &str) -> Option<usize> {
 fn run_time_effect(d: &Diagnostic) -> RunTime {
     if !d.is_error() {
         return match channel_of(&d.pointer) {
-            Some(i) if matches!(d.code, "unset-variable" | "unknown-plugin") => {
-                RunTime::ChannelMayBeSkipped { channel: i + 1 }
-            }
+            Some(i) if d.code.depends_on_where_it_runs() => RunTime::ChannelMayBeSkipped { channel: i + 1 },
             _ => RunTime::None,
         };
     }
@@ -232,7 +190,7 @@ fn run_time_effect(d: &Diagnostic) -> RunTime {
     }
     // `notifications` written twice: PyYAML, and so Chaos Toolkit, keeps the last list,
     // and so does the located tree.
-    if d.code == "duplicate-key" && d.pointer == "/notifications" {
+    if d.code == Code::DuplicateKey && d.pointer == "/notifications" {
         return RunTime::None;
     }
     RunTime::NoNotifications
@@ -260,8 +218,8 @@ fn lower_usable(doc: &LocatedDocument, source: &SourceFile, diagnostics: &mut Ve
                     // disagree, say so instead of losing the channel silently.
                     let mut r = Report::new(source, &doc.index);
                     let pointer = format!("/notifications/{i}");
-                    r.push(Severity::Error, "internal", &pointer, Anchor::Value, format!("internal error: {e}"), None);
-                    for mut d in r.diags {
+                    r.error(Code::Internal, &pointer, format!("internal error: {e}"));
+                    for mut d in r.into_diagnostics() {
                         d.run_time = RunTime::ChannelSkipped { channel: i + 1 };
                         reasons.push(format!("{}:{}: {}", d.line, d.column, d.message));
                         diagnostics.push(d);

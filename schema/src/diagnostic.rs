@@ -4,6 +4,9 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::code::Code;
+use crate::source::ReadError;
+
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -40,8 +43,9 @@ pub struct Diagnostic {
     pub pointer: String,
     /// Error or warning.
     pub severity: Severity,
-    /// A stable identifier of the kind of problem, e.g. `unknown-event`.
-    pub code: &'static str,
+    /// The rule concerned; displayed and serialised as a stable kebab-case name, e.g.
+    /// `unknown-event`.
+    pub code: Code,
     /// What is wrong.
     pub message: String,
     /// How to fix it, when we know.
@@ -109,7 +113,7 @@ impl Diagnostic {
     /// `file:line:col: message (help: …)` on one line, without the severity (for log
     /// lines that carry their own level).
     pub fn one_line(&self) -> String {
-        let mut s = format!("{}:{}:{}: {}", self.file, self.line, self.column, self.message);
+        let mut s = format!("{}: {}", self.location(), self.message);
         if let Some(help) = &self.help {
             s.push_str(&format!(" (help: {help})"));
         }
@@ -117,10 +121,49 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// A file that could not be read as text, named `file`, as a diagnostic
+    /// ([`Code::Unreadable`]; line and column 0 unless the problem has a position).
+    pub fn unreadable(file: &str, error: &ReadError) -> Diagnostic {
+        let (line, column) = error.position().unwrap_or((0, 0));
+        Diagnostic {
+            file: file.to_owned(),
+            line,
+            column,
+            pointer: String::new(),
+            severity: Severity::Error,
+            code: Code::Unreadable,
+            message: error.reason(),
+            help: None,
+            run_time: RunTime::NoNotifications,
+            span: 0..0,
+        }
+    }
+
+    /// `file:line:col`, or `file` for a problem without a position.
+    fn location(&self) -> String {
+        if self.line == 0 { self.file.clone() } else { format!("{}:{}:{}", self.file, self.line, self.column) }
+    }
+
+    /// The text `settings!` shows for this diagnostic (in a `compile_error!`, or in the
+    /// note of a deprecation warning): `file:line:col: message (at pointer)` and, on the
+    /// next line, `= help: …`.
+    pub fn build_message(&self) -> String {
+        let mut text = format!("{}: {}", self.location(), self.message);
+        if !self.pointer.is_empty() {
+            text.push_str(&format!(" (at {})", self.pointer));
+        }
+        if let Some(help) = &self.help {
+            text.push_str(&format!("\n  = help: {help}"));
+        }
+        text
+    }
+}
+
 impl fmt::Display for Diagnostic {
     /// `file:line:col: severity: message` and, on the next line, the help.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}: {}", self.file, self.line, self.column, self.severity, self.message)?;
+        write!(f, "{}: {}: {}", self.location(), self.severity, self.message)?;
         if !self.pointer.is_empty() {
             write!(f, " (at {})", self.pointer)?;
         }

@@ -92,11 +92,12 @@ pub enum IrKind {
     },
 }
 
-/// A plugin channel whose module and function map to no Rust function.
+/// A plugin channel whose module and function map to no Rust function: at run time no
+/// function is registered for them, at build time (`settings!`, `notifier codegen`) the
+/// module has no Rust mapping. Every front door says it with [`UnresolvedPlugin::reason`]
+/// and [`UnresolvedPlugin::help`]. Displayed as `file:line:col: message`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{file}:{line}:{column}: no plugin is registered for module `{module}` with function `{func}` (channel #{number})"
-)]
+#[error("{file}:{line}:{column}: {}", self.message())]
 pub struct UnresolvedPlugin {
     /// The settings file.
     pub file: String,
@@ -110,6 +111,44 @@ pub struct UnresolvedPlugin {
     pub module: String,
     /// The function.
     pub func: String,
+}
+
+impl UnresolvedPlugin {
+    /// What is wrong, without the channel: "plugin module `acme.hooks` (function
+    /// `notify`) is not mapped to Rust".
+    pub fn reason(&self) -> String {
+        format!("plugin module `{}` (function `{}`) is not mapped to Rust", self.module, self.func)
+    }
+
+    /// [`reason`](Self::reason) and the channel number.
+    pub fn message(&self) -> String {
+        format!("{} (channel #{})", self.reason(), self.number)
+    }
+
+    /// How to map it, in each front door.
+    pub fn help(&self) -> String {
+        let (module, func) = (&self.module, &self.func);
+        format!(
+            "map it to Rust: `plugins: {{ \"{module}\" => crate::path::to::module }}` in `settings!`, \
+             `--plugin {module}=crate::path::to::module` for `notifier codegen`, \
+             `PluginRegistry::register(\"{module}\", \"{func}\", …)` for a program that loads the file"
+        )
+    }
+}
+
+impl ChannelIr {
+    /// This channel as an [`UnresolvedPlugin`] of `file`, if it is a plugin channel.
+    pub fn as_unresolved_plugin(&self, file: &str) -> Option<UnresolvedPlugin> {
+        let IrKind::Plugin { module, func, .. } = &self.kind else { return None };
+        Some(UnresolvedPlugin {
+            file: file.to_owned(),
+            line: self.line,
+            column: self.column,
+            number: self.index + 1,
+            module: module.clone(),
+            func: func.clone(),
+        })
+    }
 }
 
 fn events(filter: Option<&[crate::model::EventName]>) -> EventSet {
@@ -243,19 +282,10 @@ impl ChannelTable {
                         call,
                     }),
                     None => {
-                        let missing = UnresolvedPlugin {
-                            file: self.file.clone(),
-                            line: c.line,
-                            column: c.column,
-                            number: c.index + 1,
-                            module: module.clone(),
-                            func: func.clone(),
-                        };
+                        let missing = c.as_unresolved_plugin(&self.file).expect("a plugin channel");
                         let kind = ChannelKind::Skipped(SkippedDef {
                             label: Cow::Owned(format!("plugin {module}.{func}")),
-                            reason: Cow::Owned(format!(
-                                "no plugin is registered for module `{module}` with function `{func}`"
-                            )),
+                            reason: Cow::Owned(missing.reason()),
                         });
                         unresolved.push(missing);
                         kind

@@ -7,12 +7,18 @@
 //! ```text
 //! bytes ──source──▶ text ──yaml──▶ located tree ──located──▶ JSON + positions
 //!   ──checks + schema──▶ diagnostics ──model (serde)──▶ Settings ──ir──▶ ChannelTable
-//!   ──codegen──▶ Rust tokens            (or ChannelTable::to_defs ──▶ run-time table)
+//!   ──build + codegen──▶ Rust tokens    (or ChannelTable::to_defs ──▶ run-time table)
 //! ```
+//!
+//! Every diagnostic carries a [`Code`], one per rule; every message a front door prints
+//! about a settings file is written here (`docs/ARCHITECTURE.md` lists the modules).
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "codegen")]
+pub mod build;
 mod checks;
+pub mod code;
 #[cfg(feature = "codegen")]
 pub mod codegen;
 pub mod compile;
@@ -20,11 +26,14 @@ pub mod diagnostic;
 pub mod ir;
 pub mod located;
 pub mod model;
+mod report;
+pub mod rust_name;
 pub mod schema;
 pub mod source;
 pub mod suggest;
 pub mod yaml;
 
+pub use code::Code;
 pub use compile::{Compiled, compile, compile_file};
 pub use diagnostic::{Diagnostic, RunTime, Severity};
 pub use ir::{ChannelIr, ChannelTable, IrKind, RunTimeChannels, SkippedChannel, UnresolvedPlugin};

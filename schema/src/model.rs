@@ -5,6 +5,11 @@
 //! table. They are strict inside `notifications` and open everywhere else: Chaos Toolkit
 //! keeps `controls`, `auths`, `runtime`… in the same file and those are none of our
 //! business.
+//!
+//! The semantic checks take nothing from elsewhere: the limits below are used by the
+//! schemars attributes and the checks alike, and the keys each channel type interprets
+//! and the channel types themselves are read from the generated schema
+//! (`schema::channel_keys`, `schema::channel_types`).
 
 use std::borrow::Cow;
 
@@ -21,7 +26,6 @@ use serde_json::{Map, Value};
 pub struct Settings {
     /// Notification channels, run in this order for every flow event. Missing or `null`
     /// means no notifications.
-    #[serde(default)]
     pub notifications: Option<Vec<Channel>>,
     /// Every other top-level key (controls, auths, runtime, …), left untouched.
     #[serde(flatten)]
@@ -70,27 +74,22 @@ pub struct HttpChannel {
     #[serde(default = "yes")]
     pub verify_tls: bool,
     /// Extra request headers; they override the defaults. Values may use `${VAR}`.
-    #[serde(default)]
     pub headers: Option<Headers>,
     /// `true`: `POST` the event as JSON. `false`: `GET` the URL with no body.
     #[serde(default = "yes")]
     pub forward_event_payload: bool,
     /// Only these events are sent. Missing, `null` or empty means every event.
-    #[serde(default)]
     pub events: Option<Vec<EventName>>,
     /// Total time allowed for one attempt, in seconds (connect, send and response).
     /// Default 5. An extension of this implementation; Chaos Toolkit ignores it.
-    #[serde(default)]
-    #[schemars(range(min = 0.001, max = 300))]
+    #[schemars(range(min = MIN_TIMEOUT_SECS, max = MAX_TIMEOUT_SECS))]
     pub timeout: Option<f64>,
     /// Extra attempts after a connection error, 408, 429 or 5xx, with exponential
     /// backoff and jitter. Default 0. An extension; Chaos Toolkit ignores it.
-    #[serde(default)]
-    #[schemars(range(max = 10))]
+    #[schemars(range(max = MAX_RETRIES))]
     pub retries: Option<u8>,
     /// Signs each request following Standard Webhooks (`webhook-id`,
     /// `webhook-timestamp`, `webhook-signature`). Use `${VAR}`. An extension.
-    #[serde(default)]
     #[schemars(length(min = 1))]
     pub signing_secret: Option<String>,
 }
@@ -107,12 +106,10 @@ pub struct PluginChannel {
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
     pub func: String,
     /// Only these events are sent. Missing, `null` or empty means every event.
-    #[serde(default)]
     pub events: Option<Vec<EventName>>,
     /// Time budget of one call, in seconds. Default 5. An extension; Chaos Toolkit
     /// ignores it (and passes it to the plugin like any other key).
-    #[serde(default)]
-    #[schemars(range(min = 0.001, max = 300))]
+    #[schemars(range(min = MIN_TIMEOUT_SECS, max = MAX_TIMEOUT_SECS))]
     pub timeout: Option<f64>,
     /// Plugin-specific keys (`token`, `channel`, …).
     #[serde(flatten)]
@@ -170,24 +167,11 @@ impl JsonSchema for Headers {
     }
 }
 
-/// The keys an http channel accepts (for "did you mean").
-pub const HTTP_KEYS: &[&str] = &[
-    "type",
-    "url",
-    "verify_tls",
-    "headers",
-    "forward_event_payload",
-    "events",
-    "timeout",
-    "retries",
-    "signing_secret",
-];
-
-/// The keys a plugin channel itself interprets; any other key is plugin configuration.
-pub const PLUGIN_KEYS: &[&str] = &["type", "module", "func", "events", "timeout"];
+/// Smallest `timeout` accepted, in seconds (one millisecond).
+pub const MIN_TIMEOUT_SECS: f64 = 0.001;
 
 /// Largest `timeout` accepted, in seconds.
-pub const MAX_TIMEOUT_SECS: f64 = 300.0;
+pub const MAX_TIMEOUT_SECS: u16 = 300;
 
-/// The channel types.
-pub const CHANNEL_TYPES: &[&str] = &["http", "plugin"];
+/// Most `retries` accepted: the run time's own limit.
+pub use notifier_core::channel::MAX_RETRIES;

@@ -63,10 +63,11 @@ pub struct SourceFile {
 }
 
 /// Why a file could not be turned into text (exit code 2 for `notifier check`).
+/// Displayed as `path: reason`, or `path:line:col: reason` (see [`ReadError::reason`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The file could not be opened or read.
-    #[error("{path}: cannot read {kind}: {source}")]
+    #[error("{}: {}", path.display(), self.reason())]
     Io {
         /// The path that failed.
         path: PathBuf,
@@ -77,7 +78,7 @@ pub enum ReadError {
         source: std::io::Error,
     },
     /// The file is larger than its kind's [limit](FileKind::limit).
-    #[error("{path}: {kind} is {size} bytes, more than the {limit} byte limit{}", kind.too_large_hint())]
+    #[error("{}: {}", path.display(), self.reason())]
     TooLarge {
         /// The path.
         path: PathBuf,
@@ -89,7 +90,7 @@ pub enum ReadError {
         limit: u64,
     },
     /// The file is not UTF-8 text.
-    #[error("{path}:{line}:{column}: {kind} is not UTF-8 text (invalid byte 0x{byte:02x})")]
+    #[error("{}:{line}:{column}: {}", path.display(), self.reason())]
     NotUtf8 {
         /// The path.
         path: PathBuf,
@@ -105,6 +106,25 @@ pub enum ReadError {
 }
 
 impl ReadError {
+    /// What went wrong, without the path and position.
+    pub fn reason(&self) -> String {
+        match self {
+            ReadError::Io { kind, source, .. } => format!("cannot read {kind}: {source}"),
+            ReadError::TooLarge { kind, size, limit, .. } => {
+                format!("{kind} is {size} bytes, more than the {limit} byte limit{}", kind.too_large_hint())
+            }
+            ReadError::NotUtf8 { kind, byte, .. } => format!("{kind} is not UTF-8 text (invalid byte 0x{byte:02x})"),
+        }
+    }
+
+    /// The 1-based line and column of the problem, when it is inside the file.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            ReadError::NotUtf8 { line, column, .. } => Some((*line, *column)),
+            ReadError::Io { .. } | ReadError::TooLarge { .. } => None,
+        }
+    }
+
     /// The path of the file that failed.
     pub fn path(&self) -> &Path {
         match self {

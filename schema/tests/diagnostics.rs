@@ -6,7 +6,7 @@
 //! test states where the caret must be in terms a reader can check against the YAML.
 
 use notifier_schema::ir::IrKind;
-use notifier_schema::{Compiled, Diagnostic, RunTime, Severity, SourceFile, compile};
+use notifier_schema::{Code, Compiled, Diagnostic, RunTime, Severity, SourceFile, compile};
 use notifier_schema::{yaml::MAX_ALIAS_EXPANSION, yaml::MAX_DEPTH};
 
 /// An environment variable no test machine sets.
@@ -26,7 +26,7 @@ fn column_of(text: &str, line: usize, needle: &str) -> usize {
 
 /// The only diagnostic with `code`; fails (listing all of them) if there is not exactly one.
 #[track_caller]
-fn only<'a>(compiled: &'a Compiled, code: &str) -> &'a Diagnostic {
+fn only(compiled: &Compiled, code: Code) -> &Diagnostic {
     let found: Vec<&Diagnostic> = compiled.diagnostics.iter().filter(|d| d.code == code).collect();
     assert_eq!(found.len(), 1, "expected one `{code}` diagnostic, got:\n{}", list(compiled));
     found[0]
@@ -38,7 +38,7 @@ fn list(compiled: &Compiled) -> String {
 
 /// What a test expects of one diagnostic.
 struct Expect<'a> {
-    code: &'a str,
+    code: Code,
     severity: Severity,
     line: usize,
     /// The caret is at the first occurrence of this text on `line`.
@@ -111,7 +111,7 @@ fn assert_run_time_effect(compiled: &Compiled, d: &Diagnostic) {
 
 /// Asserts the file compiles to a table, with no diagnostics other than `allowed` codes.
 #[track_caller]
-fn clean(text: &str, allowed: &[&str]) -> Compiled {
+fn clean(text: &str, allowed: &[Code]) -> Compiled {
     let compiled = run(text);
     let unexpected: Vec<_> = compiled.diagnostics.iter().filter(|d| !allowed.contains(&d.code)).collect();
     assert!(unexpected.is_empty(), "unexpected diagnostics:\n{}", list(&compiled));
@@ -119,11 +119,11 @@ fn clean(text: &str, allowed: &[&str]) -> Compiled {
     compiled
 }
 
-fn error<'a>(code: &'a str, line: usize, at: &'a str, message: &'a str, help: Option<&'a str>) -> Expect<'a> {
+fn error<'a>(code: Code, line: usize, at: &'a str, message: &'a str, help: Option<&'a str>) -> Expect<'a> {
     Expect { code, severity: Severity::Error, line, at, message, help }
 }
 
-fn warning<'a>(code: &'a str, line: usize, at: &'a str, message: &'a str, help: Option<&'a str>) -> Expect<'a> {
+fn warning<'a>(code: Code, line: usize, at: &'a str, message: &'a str, help: Option<&'a str>) -> Expect<'a> {
     Expect { code, severity: Severity::Warning, line, at, message, help }
 }
 
@@ -134,7 +134,7 @@ fn warning<'a>(code: &'a str, line: usize, at: &'a str, message: &'a str, help: 
 #[test]
 fn the_documented_example_is_valid_with_three_warnings() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/settings.yaml")).unwrap();
-    let compiled = clean(&text, &["tls-verification-off", "plain-text-secret"]);
+    let compiled = clean(&text, &[Code::TlsVerificationOff, Code::PlainTextSecret]);
     assert_eq!(compiled.counts(), (0, 3), "{}", list(&compiled));
     let table = compiled.table.unwrap();
     assert_eq!(table.channels.len(), 2);
@@ -174,20 +174,20 @@ fn plugin_without_module() {
     let c = expect(
         text,
         error(
-            "missing-module",
+            Code::MissingModule,
             2,
             "type: plugin",
             "plugin channel has no `module`",
             Some("add `module: package.module`"),
         ),
     );
-    assert_eq!(only(&c, "missing-module").pointer, "/notifications/0");
+    assert_eq!(only(&c, Code::MissingModule).pointer, "/notifications/0");
 }
 
 #[test]
 fn plugin_with_null_module() {
     let text = "notifications:\n  - type: plugin\n    module: ~\n";
-    expect(text, error("missing-module", 2, "type", "no `module`", Some("crashes the whole command")));
+    expect(text, error(Code::MissingModule, 2, "type", "no `module`", Some("crashes the whole command")));
 }
 
 #[test]
@@ -196,7 +196,7 @@ fn notifications_as_a_mapping() {
     expect(
         text,
         error(
-            "notifications-not-list",
+            Code::NotificationsNotList,
             2,
             "slack",
             "`notifications` must be a list of channels, found a mapping",
@@ -211,7 +211,7 @@ fn a_string_list_entry() {
     let c = expect(
         text,
         error(
-            "channel-not-mapping",
+            Code::ChannelNotMapping,
             2,
             "https",
             "channel #1 must be a mapping, found a string",
@@ -229,9 +229,9 @@ fn non_mapping_list_entries() {
     assert_eq!(
         found,
         [
-            ("channel-not-mapping", 2, 5, "channel #1 must be a mapping, found the number 42"),
-            ("channel-not-mapping", 3, 5, "channel #2 must be a mapping, found a list"),
-            ("channel-not-mapping", 4, 4, "channel #3 must be a mapping, found null"),
+            (Code::ChannelNotMapping, 2, 5, "channel #1 must be a mapping, found the number 42"),
+            (Code::ChannelNotMapping, 3, 5, "channel #2 must be a mapping, found a list"),
+            (Code::ChannelNotMapping, 4, 4, "channel #3 must be a mapping, found null"),
         ]
     );
     assert!(c.diagnostics.iter().all(|d| d.help.as_deref().is_some_and(|h| h.contains("`type`"))));
@@ -243,7 +243,7 @@ fn events_as_a_mapping() {
     expect(
         text,
         error(
-            "events-not-list",
+            Code::EventsNotList,
             5,
             "run-failed",
             "`events` must be a list of event names, found a mapping",
@@ -258,7 +258,7 @@ fn events_as_a_number() {
     expect(
         text,
         error(
-            "events-not-list",
+            Code::EventsNotList,
             4,
             "5",
             "`events` must be a list of event names, found the number 5",
@@ -273,7 +273,7 @@ fn module_that_is_not_a_string() {
     expect(
         text,
         error(
-            "invalid-module",
+            Code::InvalidModule,
             3,
             "5",
             "`module` must be a string, found the number 5",
@@ -285,7 +285,7 @@ fn module_that_is_not_a_string() {
 #[test]
 fn empty_module() {
     let text = "notifications:\n  - type: plugin\n    module: \"\"\n";
-    expect(text, error("invalid-module", 3, "\"\"", "`module` is empty", Some("identifiers separated by dots")));
+    expect(text, error(Code::InvalidModule, 3, "\"\"", "`module` is empty", Some("identifiers separated by dots")));
 }
 
 #[test]
@@ -294,7 +294,7 @@ fn module_that_is_not_a_dotted_path() {
     expect(
         text,
         error(
-            "invalid-module",
+            Code::InvalidModule,
             3,
             "chaosslack",
             "`chaosslack/notification.py` is not a dotted module path",
@@ -309,7 +309,7 @@ fn root_that_is_a_list() {
     let c = expect(
         text,
         error(
-            "settings-not-mapping",
+            Code::SettingsNotMapping,
             1,
             "-",
             "the settings file must be a mapping of keys, found a list",
@@ -324,7 +324,7 @@ fn root_that_is_a_scalar() {
     for (text, found) in [("just text\n", "a string"), ("42\n", "the number 42"), ("true\n", "`true`")] {
         let c = expect(
             text,
-            error("settings-not-mapping", 1, text.trim(), &format!("found {found}"), Some("notifications:")),
+            error(Code::SettingsNotMapping, 1, text.trim(), &format!("found {found}"), Some("notifications:")),
         );
         assert_eq!(c.counts(), (1, 0), "{}", list(&c));
     }
@@ -340,7 +340,7 @@ fn unknown_type_in_upper_case() {
     expect(
         text,
         error(
-            "unknown-type",
+            Code::UnknownType,
             2,
             "HTTP",
             "unknown channel type `HTTP`",
@@ -352,9 +352,9 @@ fn unknown_type_in_upper_case() {
 #[test]
 fn unknown_type_misspelled() {
     let text = "notifications:\n  - type: htttp\n    url: https://x.example.com\n";
-    expect(text, error("unknown-type", 2, "htttp", "unknown channel type `htttp`", Some("did you mean `http`?")));
+    expect(text, error(Code::UnknownType, 2, "htttp", "unknown channel type `htttp`", Some("did you mean `http`?")));
     let text = "notifications:\n  - type: plugn\n    module: a.b\n";
-    expect(text, error("unknown-type", 2, "plugn", "`plugn`", Some("did you mean `plugin`?")));
+    expect(text, error(Code::UnknownType, 2, "plugn", "`plugn`", Some("did you mean `plugin`?")));
 }
 
 #[test]
@@ -362,13 +362,13 @@ fn unknown_type_with_no_close_match() {
     let text = "notifications:\n  - type: webhook\n    url: https://x.example.com\n";
     expect(
         text,
-        error("unknown-type", 2, "webhook", "unknown channel type `webhook`", Some("expected `http` or `plugin`")),
+        error(Code::UnknownType, 2, "webhook", "unknown channel type `webhook`", Some("expected `http` or `plugin`")),
     );
     let text = "notifications:\n  - type: 3\n";
     expect(
         text,
         error(
-            "unknown-type",
+            Code::UnknownType,
             2,
             "3",
             "must be `http` or `plugin`, found the number 3",
@@ -380,9 +380,9 @@ fn unknown_type_with_no_close_match() {
 #[test]
 fn missing_type() {
     let text = "notifications:\n  - url: https://x.example.com\n";
-    expect(text, error("missing-type", 2, "url", "channel has no `type`", Some("add `type: http`")));
+    expect(text, error(Code::MissingType, 2, "url", "channel has no `type`", Some("add `type: http`")));
     let text = "notifications:\n  - module: a.b\n";
-    expect(text, error("missing-type", 2, "module", "channel has no `type`", Some("add `type: plugin`")));
+    expect(text, error(Code::MissingType, 2, "module", "channel has no `type`", Some("add `type: plugin`")));
 }
 
 #[test]
@@ -391,7 +391,7 @@ fn forward_event_payload_quoted_false() {
     expect(
         text,
         error(
-            "not-a-boolean",
+            Code::NotABoolean,
             4,
             "\"false\"",
             "`forward_event_payload` must be a boolean, found the string \"false\"",
@@ -408,7 +408,7 @@ fn verify_tls_quoted_false() {
     let c = expect(
         text,
         error(
-            "not-a-boolean",
+            Code::NotABoolean,
             4,
             "'false'",
             "`verify_tls` must be a boolean, found the string \"false\"",
@@ -418,7 +418,7 @@ fn verify_tls_quoted_false() {
         ),
     );
     // Not also reported as "TLS verification is off": it is not a boolean at all.
-    assert!(c.diagnostics.iter().all(|d| d.code != "tls-verification-off"));
+    assert!(c.diagnostics.iter().all(|d| d.code != Code::TlsVerificationOff));
 }
 
 #[test]
@@ -429,9 +429,9 @@ fn booleans_of_other_types() {
     assert_eq!(
         found,
         [
-            ("not-a-boolean", 4, 17, "write `verify_tls: true` or `verify_tls: false`".to_owned()),
+            (Code::NotABoolean, 4, 17, "write `verify_tls: true` or `verify_tls: false`".to_owned()),
             (
-                "not-a-boolean",
+                Code::NotABoolean,
                 5,
                 28,
                 "remove `forward_event_payload` to use the default, or write `true` or `false`".into()
@@ -444,8 +444,8 @@ fn booleans_of_other_types() {
 fn yaml_1_1_booleans_are_booleans_as_in_pyyaml() {
     // PyYAML's safe_load reads `no`/`off`/`yes`/`on` as booleans; so do we.
     let text = "notifications:\n  - type: http\n    url: https://x.example.com\n    verify_tls: no\n    forward_event_payload: Off\n  - type: http\n    url: https://y.example.com\n    verify_tls: YES\n    forward_event_payload: on\n";
-    let c = clean(text, &["tls-verification-off"]);
-    check(&c, text, &warning("tls-verification-off", 4, "no", "verification is disabled", Some("self-signed")));
+    let c = clean(text, &[Code::TlsVerificationOff]);
+    check(&c, text, &warning(Code::TlsVerificationOff, 4, "no", "verification is disabled", Some("self-signed")));
     let table = c.table.unwrap();
     assert!(matches!(table.channels[0].kind, IrKind::Http { verify_tls: false, forward_event_payload: false, .. }));
     assert!(matches!(table.channels[1].kind, IrKind::Http { verify_tls: true, forward_event_payload: true, .. }));
@@ -457,7 +457,7 @@ fn events_as_a_string_would_match_substrings() {
     expect(
         text,
         error(
-            "events-not-list",
+            Code::EventsNotList,
             4,
             "run-failed",
             "`events` must be a list of event names, found a string",
@@ -477,16 +477,16 @@ fn unknown_event_names_get_a_suggestion() {
     assert_eq!(
         found,
         [
-            ("unknown-event", 4, at("run-fail"), Some("did you mean `run-failed`?".to_owned())),
-            ("unknown-event", 4, at("discover-started"), Some("did you mean `discovery-started`?".into())),
+            (Code::UnknownEvent, 4, at("run-fail"), Some("did you mean `run-failed`?".to_owned())),
+            (Code::UnknownEvent, 4, at("discover-started"), Some("did you mean `discovery-started`?".into())),
             (
-                "unknown-event",
+                Code::UnknownEvent,
                 4,
                 at("nonsense"),
                 Some(format!("the events are: {}", notifier_core::Event::names().collect::<Vec<_>>().join(", ")))
             ),
             (
-                "unknown-event",
+                Code::UnknownEvent,
                 4,
                 at("7"),
                 Some(format!("the events are: {}", notifier_core::Event::names().collect::<Vec<_>>().join(", ")))
@@ -503,7 +503,7 @@ fn header_value_that_is_a_number() {
     expect(
         text,
         error(
-            "invalid-header-value",
+            Code::InvalidHeaderValue,
             5,
             "5",
             "the value of header `X-Int` must be a string, found the number 5",
@@ -518,7 +518,7 @@ fn header_value_with_crlf_injection() {
     expect(
         text,
         error(
-            "header-injection",
+            Code::HeaderInjection,
             5,
             "\"chaos",
             "the value of header `X-Tag` contains a line break",
@@ -528,7 +528,7 @@ fn header_value_with_crlf_injection() {
     // A literal block scalar keeps its newline too.
     let text = "notifications:\n  - type: http\n    url: https://x.example.com\n    headers:\n      X-Tag: |\n        one\n        two\n";
     let c = run(text);
-    let d = only(&c, "header-injection");
+    let d = only(&c, Code::HeaderInjection);
     assert_eq!((d.line, d.pointer.as_str()), (6, "/notifications/0/headers/X-Tag"), "{}", list(&c));
 }
 
@@ -539,7 +539,7 @@ fn invalid_header_name() {
     expect(
         text,
         error(
-            "invalid-header-name",
+            Code::InvalidHeaderName,
             5,
             "\"X Bad",
             "`X Bad: name` is not a valid HTTP header name",
@@ -554,7 +554,7 @@ fn headers_that_are_not_a_mapping() {
     expect(
         text,
         error(
-            "headers-not-mapping",
+            Code::HeadersNotMapping,
             4,
             "[",
             "`headers` must be a mapping of header names to values, found a list",
@@ -569,7 +569,7 @@ fn func_null() {
     expect(
         text,
         error(
-            "invalid-func",
+            Code::InvalidFunc,
             4,
             "null",
             "`func` is null; Chaos Toolkit would look for a function named `None`",
@@ -581,7 +581,7 @@ fn func_null() {
 #[test]
 fn func_that_is_not_an_identifier() {
     let text = "notifications:\n  - type: plugin\n    module: my.plugin\n    func: my.func\n";
-    expect(text, error("invalid-func", 4, "my.func", "`my.func` is not a function name", Some("name a function")));
+    expect(text, error(Code::InvalidFunc, 4, "my.func", "`my.func` is not a function name", Some("name a function")));
 }
 
 #[test]
@@ -594,7 +594,7 @@ fn non_http_urls() {
         let text = format!("notifications:\n  - type: http\n    url: {url}\n");
         expect(
             &text,
-            error("invalid-url", 3, url, message, Some("Chaos Toolkit would only log the failure at debug level")),
+            error(Code::InvalidUrl, 3, url, message, Some("Chaos Toolkit would only log the failure at debug level")),
         );
     }
 }
@@ -602,14 +602,17 @@ fn non_http_urls() {
 #[test]
 fn unparsable_urls() {
     let text = "notifications:\n  - type: http\n    url: not a url\n";
-    expect(text, error("invalid-url", 3, "not a url", "`not a url` is not a valid URL", Some("write an absolute URL")));
+    expect(
+        text,
+        error(Code::InvalidUrl, 3, "not a url", "`not a url` is not a valid URL", Some("write an absolute URL")),
+    );
     let text = "notifications:\n  - type: http\n    url: \"https://\"\n";
-    expect(text, error("invalid-url", 3, "\"https", "is not a valid URL: empty host", Some("absolute URL")));
+    expect(text, error(Code::InvalidUrl, 3, "\"https", "is not a valid URL: empty host", Some("absolute URL")));
     let text = "notifications:\n  - type: http\n    url: 12345\n";
     expect(
         text,
         error(
-            "invalid-url",
+            Code::InvalidUrl,
             3,
             "12345",
             "`url` must be a string, found the number 12345",
@@ -623,7 +626,7 @@ fn missing_url() {
     let text = "notifications:\n  - type: http\n    verify_tls: true\n";
     expect(
         text,
-        error("missing-url", 2, "type", "http channel has no `url`", Some("missing url in notification channel")),
+        error(Code::MissingUrl, 2, "type", "http channel has no `url`", Some("missing url in notification channel")),
     );
 }
 
@@ -633,7 +636,7 @@ fn unknown_key_in_http_channel() {
     let c = expect(
         text,
         error(
-            "unknown-key",
+            Code::UnknownKey,
             4,
             "verify_ssl",
             "unknown key `verify_ssl` in http channel",
@@ -648,7 +651,7 @@ fn malformed_variable_reference() {
     let text = "notifications:\n  - type: http\n    url: \"https://x.example.com/${TOKEN\"\n";
     expect(
         text,
-        error("invalid-variable", 3, "\"https", "malformed environment variable reference", Some("write `${NAME}`")),
+        error(Code::InvalidVariable, 3, "\"https", "malformed environment variable reference", Some("write `${NAME}`")),
     );
 }
 
@@ -662,14 +665,14 @@ fn duplicate_key_in_a_channel_is_an_error() {
     let c = expect(
         text,
         error(
-            "duplicate-key",
+            Code::DuplicateKey,
             4,
             "url",
             "key `url` appears twice in this mapping (first at line 3)",
             Some("Chaos Toolkit keeps the last value silently"),
         ),
     );
-    assert_eq!(only(&c, "duplicate-key").pointer, "/notifications/0/url");
+    assert_eq!(only(&c, Code::DuplicateKey).pointer, "/notifications/0/url");
 }
 
 #[test]
@@ -680,7 +683,7 @@ fn duplicate_key_elsewhere_is_a_warning() {
         &c,
         text,
         &warning(
-            "duplicate-key",
+            Code::DuplicateKey,
             3,
             "runtime",
             "key `runtime` appears twice in this mapping (first at line 1)",
@@ -695,12 +698,12 @@ fn duplicate_key_elsewhere_is_a_warning() {
 #[test]
 fn duplicate_channels() {
     let text = "notifications:\n  - type: http\n    url: https://a.example.com\n    events: [run-failed, run-started]\n  - {type: http, url: \"https://a.example.com\", events: [run-started, run-failed]}\n";
-    let c = clean(text, &["duplicate-channel"]);
+    let c = clean(text, &[Code::DuplicateChannel]);
     check(
         &c,
         text,
         &warning(
-            "duplicate-channel",
+            Code::DuplicateChannel,
             5,
             "{",
             "channel #2 is the same as channel #1 (line 2)",
@@ -712,8 +715,8 @@ fn duplicate_channels() {
 #[test]
 fn duplicate_event_in_a_filter() {
     let text = "notifications:\n  - type: http\n    url: https://a.example.com\n    events: [run-failed, run-failed]\n";
-    let c = clean(text, &["duplicate-event"]);
-    let d = only(&c, "duplicate-event");
+    let c = clean(text, &[Code::DuplicateEvent]);
+    let d = only(&c, Code::DuplicateEvent);
     assert_eq!((d.line, d.column), (4, column_of(text, 4, "run-failed, ") + "run-failed, ".len()));
 }
 
@@ -724,11 +727,11 @@ fn duplicate_event_in_a_filter() {
 #[test]
 fn empty_events_means_all_events() {
     let text = "notifications:\n  - type: http\n    url: https://a.example.com\n    events: []\n";
-    let c = clean(text, &["empty-events"]);
+    let c = clean(text, &[Code::EmptyEvents]);
     check(
         &c,
         text,
-        &warning("empty-events", 4, "[]", "`events: []` sends every event", Some("an empty filter means no filter")),
+        &warning(Code::EmptyEvents, 4, "[]", "`events: []` sends every event", Some("an empty filter means no filter")),
     );
     assert_eq!(c.table.unwrap().channels[0].events, notifier_core::EventSet::ALL);
 }
@@ -736,23 +739,23 @@ fn empty_events_means_all_events() {
 #[test]
 fn verify_tls_false_is_a_warning() {
     let text = "notifications:\n  - type: http\n    url: https://a.example.com\n    verify_tls: false\n";
-    let c = clean(text, &["tls-verification-off"]);
+    let c = clean(text, &[Code::TlsVerificationOff]);
     check(
         &c,
         text,
-        &warning("tls-verification-off", 4, "false", "TLS certificate verification is disabled", Some("self-signed")),
+        &warning(Code::TlsVerificationOff, 4, "false", "TLS certificate verification is disabled", Some("self-signed")),
     );
 }
 
 #[test]
 fn plain_text_authorization_header() {
     let text = "notifications:\n  - type: http\n    url: https://a.example.com\n    headers:\n      Authorization: Bearer abc123\n";
-    let c = clean(text, &["plain-text-secret"]);
+    let c = clean(text, &[Code::PlainTextSecret]);
     check(
         &c,
         text,
         &warning(
-            "plain-text-secret",
+            Code::PlainTextSecret,
             5,
             "Bearer",
             "header `Authorization` holds a plain-text credential",
@@ -764,11 +767,11 @@ fn plain_text_authorization_header() {
 #[test]
 fn plain_text_plugin_secrets() {
     let text = "notifications:\n  - type: plugin\n    module: my.plugin\n    password: hunter2\n    api_key: 123456789\n    channel: general\n";
-    let c = clean(text, &["plain-text-secret", "unknown-plugin"]);
+    let c = clean(text, &[Code::PlainTextSecret, Code::UnknownPlugin]);
     let found: Vec<_> = c
         .diagnostics
         .iter()
-        .filter(|d| d.code == "plain-text-secret")
+        .filter(|d| d.code == Code::PlainTextSecret)
         .map(|d| (d.line, d.column, d.message.as_str()))
         .collect();
     assert_eq!(
@@ -783,7 +786,7 @@ fn plain_text_plugin_secrets() {
 #[test]
 fn plain_text_credentials_in_the_url() {
     let text = "notifications:\n  - type: http\n    url: https://bot:s3cret@a.example.com/hook?token=abc\n";
-    let c = clean(text, &["plain-text-secret"]);
+    let c = clean(text, &[Code::PlainTextSecret]);
     let messages: Vec<_> = c.diagnostics.iter().map(|d| (d.line, d.column, d.message.as_str())).collect();
     assert_eq!(
         messages,
@@ -799,12 +802,12 @@ fn plain_text_credentials_in_the_url() {
 #[test]
 fn credentials_over_plain_http() {
     let text = "notifications:\n  - type: http\n    url: http://a.example.com/hook\n    headers: {Authorization: \"${HOME}\"}\n";
-    let c = clean(text, &["credentials-over-http"]);
+    let c = clean(text, &[Code::CredentialsOverHttp]);
     check(
         &c,
         text,
         &warning(
-            "credentials-over-http",
+            Code::CredentialsOverHttp,
             3,
             "http://",
             "credentials are sent over plain `http://`",
@@ -825,12 +828,12 @@ fn unset_variable() {
     let text = format!(
         "notifications:\n  - type: http\n    url: https://a.example.com\n    headers:\n      Authorization: \"Bearer ${{{UNSET_VAR}}}\"\n"
     );
-    let c = clean(&text, &["unset-variable"]);
+    let c = clean(&text, &[Code::UnsetVariable]);
     check(
         &c,
         &text,
         &warning(
-            "unset-variable",
+            Code::UnsetVariable,
             5,
             "\"Bearer",
             &format!("environment variable `{UNSET_VAR}` is not set here"),
@@ -866,14 +869,14 @@ notifications:
     assert_eq!(
         found,
         [
-            ("unknown-type", 2, column_of(text, 2, "HTTP")),
-            ("invalid-url", 5, column_of(text, 5, "ftp")),
-            ("not-a-boolean", 6, column_of(text, 6, "\"false\"")),
-            ("unknown-event", 7, column_of(text, 7, "run-fail")),
-            ("missing-module", 8, column_of(text, 8, "type")),
-            ("invalid-func", 9, column_of(text, 9, "null")),
-            ("missing-plugin-key", 10, column_of(text, 10, "type")),
-            ("plain-text-secret", 12, column_of(text, 12, "xop")),
+            (Code::UnknownType, 2, column_of(text, 2, "HTTP")),
+            (Code::InvalidUrl, 5, column_of(text, 5, "ftp")),
+            (Code::NotABoolean, 6, column_of(text, 6, "\"false\"")),
+            (Code::UnknownEvent, 7, column_of(text, 7, "run-fail")),
+            (Code::MissingModule, 8, column_of(text, 8, "type")),
+            (Code::InvalidFunc, 9, column_of(text, 9, "null")),
+            (Code::MissingPluginKey, 10, column_of(text, 10, "type")),
+            (Code::PlainTextSecret, 12, column_of(text, 12, "xop")),
         ],
         "{}",
         list(&c)
@@ -910,7 +913,7 @@ fn notifications_of_a_scalar_type() {
     expect(
         text,
         error(
-            "notifications-not-list",
+            Code::NotificationsNotList,
             1,
             "https",
             "`notifications` must be a list of channels, found a string",
@@ -925,7 +928,7 @@ fn malformed_yaml() {
     let c = run(text);
     assert_eq!(c.diagnostics.len(), 1, "{}", list(&c));
     let d = &c.diagnostics[0];
-    assert_eq!((d.code, d.severity), ("yaml", Severity::Error));
+    assert_eq!((d.code, d.severity), (Code::Yaml, Severity::Error));
     assert!(d.message.starts_with("invalid YAML: "), "{d}");
     assert!((3..=4).contains(&d.line), "{d}");
     assert_eq!(d.help.as_deref(), Some("check the `[` opened at line 3, column 10: is its `]` missing?"));
@@ -936,7 +939,7 @@ fn malformed_yaml() {
 fn tabs_for_indentation() {
     let text = "notifications:\n\t- type: http\n";
     let c = run(text);
-    let d = only(&c, "yaml");
+    let d = only(&c, Code::Yaml);
     assert_eq!((d.line, d.column), (2, 2), "{d}");
     assert!(d.message.contains("tabs"), "{d}");
 }
@@ -945,7 +948,7 @@ fn tabs_for_indentation() {
 fn two_documents() {
     let text = "notifications: []\n---\nnotifications: []\n";
     let c = run(text);
-    let d = only(&c, "yaml");
+    let d = only(&c, Code::Yaml);
     assert_eq!((d.line, d.column), (2, 1), "{d}");
     assert!(d.message.contains("one YAML document"), "{d}");
     assert_eq!(d.help.as_deref(), Some("remove the `---` line or split the file"));
@@ -955,7 +958,7 @@ fn two_documents() {
 fn python_tags_are_refused() {
     let text = "notifications:\n  - !!python/object/apply:os.system [\"rm -rf /\"]\n";
     let c = run(text);
-    let d = only(&c, "yaml");
+    let d = only(&c, Code::Yaml);
     assert_eq!((d.line, d.column), (2, 5), "{d}");
     assert!(d.message.contains("unsupported YAML tag `!!python/object/apply:os.system`"), "{d}");
     assert!(d.help.as_deref().is_some_and(|h| h.contains("safe loader")));
@@ -970,7 +973,7 @@ fn billion_laughs_is_refused() {
     }
     text.push_str("notifications: *a9\n");
     let c = run(&text);
-    let d = only(&c, "yaml");
+    let d = only(&c, Code::Yaml);
     assert!(d.message.contains(&format!("aliases expand to more than {MAX_ALIAS_EXPANSION} nodes")), "{d}");
     assert!(d.help.as_deref().is_some_and(|h| h.contains("billion laughs")));
     // It stops at the alias that crosses the budget, not at the end of the file.
@@ -997,7 +1000,7 @@ notifications:
 fn deep_block_nesting_is_refused() {
     let text: String = (0..MAX_DEPTH + 10).map(|i| format!("{}k{i}:\n", "  ".repeat(i))).collect();
     let c = run(&text);
-    let d = only(&c, "yaml");
+    let d = only(&c, Code::Yaml);
     assert!(d.message.contains(&format!("deeper than {MAX_DEPTH} levels")), "{d}");
     assert_eq!(d.line, MAX_DEPTH + 1, "{d}");
     assert!(d.help.as_deref().is_some_and(|h| h.contains("generated or hostile input")), "{d:?}");
@@ -1008,7 +1011,7 @@ fn deep_flow_nesting_is_refused() {
     for depth in [MAX_DEPTH + 1, 5_000, 200_000] {
         let text = format!("notifications: {}{}\n", "[".repeat(depth), "]".repeat(depth));
         let c = run(&text);
-        let d = only(&c, "yaml");
+        let d = only(&c, Code::Yaml);
         assert_eq!(d.line, 1, "{d}");
         assert!(d.message.contains("deeper than") || d.message.contains("recursion limit"), "{d}");
         assert!(d.help.as_deref().is_some_and(|h| h.contains("generated or hostile input")), "{d:?}");
@@ -1028,14 +1031,14 @@ fn nesting_up_to_the_limit_is_accepted() {
 fn byte_order_mark_and_crlf_keep_positions() {
     let text = "\u{feff}notifications:\r\n  - type: htp\r\n    url: https://x.example.com\r\n";
     let c = run(text);
-    let d = only(&c, "unknown-type");
+    let d = only(&c, Code::UnknownType);
     assert_eq!((d.line, d.column), (2, 11), "{d}");
 }
 
 #[test]
 fn columns_count_characters_not_bytes() {
     let text = "notifications:\n  - {url: \"https://x.example.com/é日本\", type: htp}\n";
-    expect(text, error("unknown-type", 2, "htp", "`htp`", Some("did you mean `http`?")));
+    expect(text, error(Code::UnknownType, 2, "htp", "`htp`", Some("did you mean `http`?")));
 }
 
 #[test]
@@ -1043,7 +1046,7 @@ fn a_lone_carriage_return_is_a_line_break() {
     // YAML (and the parser) break lines at `\r` too; positions must agree with the text.
     let text = "x: 1\rnotifications:\r  - type: htp\r    url: https://x.example.com\r";
     let c = run(text);
-    let d = only(&c, "unknown-type");
+    let d = only(&c, Code::UnknownType);
     assert_eq!((d.line, d.column), (3, 11), "{d}");
     assert_eq!(&text[d.span.clone()], "htp");
     assert_eq!(c.source.line_text(3), "  - type: htp");
@@ -1054,7 +1057,7 @@ fn an_error_at_the_end_of_the_input_is_inside_the_text() {
     // Without a final line break the parser reports the end one line past the last.
     for text in ["notifications: [", "[? ", "a: {b: 1"] {
         let c = run(text);
-        let d = only(&c, "yaml");
+        let d = only(&c, Code::Yaml);
         assert_eq!(d.line, 1, "{text:?}: {d}");
         assert_eq!(d.column, text.chars().count() + 1, "{text:?}: {d}");
         assert_eq!(d.span, text.len()..text.len(), "{text:?}: {d}");
@@ -1067,7 +1070,7 @@ fn infinity_and_nan_inside_notifications() {
     expect(
         text,
         error(
-            "not-finite",
+            Code::NotFinite,
             4,
             ".inf",
             "`.inf` is not a usable number here: JSON has no infinity or NaN",
@@ -1075,7 +1078,7 @@ fn infinity_and_nan_inside_notifications() {
         ),
     );
     let text = "notifications:\n  - type: plugin\n    module: a.b\n    threshold: .NaN\n";
-    expect(text, error("not-finite", 4, ".NaN", "`.nan` is not a usable number", Some("write a finite number")));
+    expect(text, error(Code::NotFinite, 4, ".NaN", "`.nan` is not a usable number", Some("write a finite number")));
     // Elsewhere in the file it is none of our business.
     clean("runtime:\n  limit: -.inf\n", &[]);
 }
@@ -1086,7 +1089,7 @@ fn url_templates_must_start_with_the_scheme_or_a_variable() {
     expect(
         text,
         error(
-            "invalid-url",
+            Code::InvalidUrl,
             3,
             "\"hooks",
             "the URL must start with `http://` or `https://`, or be one `${VARIABLE}` holding the whole URL",
@@ -1094,7 +1097,7 @@ fn url_templates_must_start_with_the_scheme_or_a_variable() {
         ),
     );
     let text = "notifications:\n  - type: http\n    url: \"ws://${HOST}/events\"\n";
-    expect(text, error("invalid-url", 3, "\"ws", "`ws` URLs are not supported", Some("use a plugin channel")));
+    expect(text, error(Code::InvalidUrl, 3, "\"ws", "`ws` URLs are not supported", Some("use a plugin channel")));
     clean("notifications:\n  - type: http\n    url: \"HTTPS://${HOME}/x\"\n", &[]);
     clean("notifications:\n  - type: http\n    url: \"${HOME}\"\n", &[]);
 }
@@ -1104,13 +1107,13 @@ fn urls_that_only_a_lenient_parser_accepts() {
     let text = "notifications:\n  - type: http\n    url: \" https://x.example.com\"\n";
     expect(
         text,
-        error("invalid-url", 3, "\" https", "the URL has spaces or line breaks around it", Some("remove them")),
+        error(Code::InvalidUrl, 3, "\" https", "the URL has spaces or line breaks around it", Some("remove them")),
     );
     let text = "notifications:\n  - type: http\n    url: \"http:/x.example.com\"\n";
     let c = expect(
         text,
         error(
-            "invalid-url",
+            Code::InvalidUrl,
             3,
             "\"http",
             "`http:/x.example.com` is not written as `http://host/…`",
@@ -1130,12 +1133,12 @@ fn empty_and_blank_required_plugin_keys() {
         found,
         [
             (
-                "invalid-plugin-key",
+                Code::InvalidPluginKey,
                 4,
                 "`token` of `chaosslack.notification` must be a non-empty string, found an empty string"
             ),
             (
-                "invalid-plugin-key",
+                Code::InvalidPluginKey,
                 5,
                 "`channel` of `chaosslack.notification` must be a non-empty string, found a blank string"
             ),
@@ -1151,8 +1154,8 @@ fn plugins_the_runtime_cannot_load() {
     assert_eq!(
         found,
         [
-            ("unknown-plugin", Severity::Warning, 3, column_of(text, 3, "acme.hooks")),
-            ("unknown-func", Severity::Error, 6, column_of(text, 6, "notfy")),
+            (Code::UnknownPlugin, Severity::Warning, 3, column_of(text, 3, "acme.hooks")),
+            (Code::UnknownFunc, Severity::Error, 6, column_of(text, 6, "notfy")),
         ]
     );
     assert_eq!(c.diagnostics[1].help.as_deref(), Some("its function is `notify`; remove `func` to use it"));
@@ -1162,16 +1165,81 @@ fn plugins_the_runtime_cannot_load() {
 fn signing_secrets_must_be_standard_webhooks_secrets() {
     let good = "notifications:\n  - type: http\n    url: https://x.example/h\n    signing_secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n";
     let c = run(good);
-    assert!(c.diagnostics.iter().all(|d| d.code == "plain-text-secret"), "{:?}", c.diagnostics);
+    assert!(c.diagnostics.iter().all(|d| d.code == Code::PlainTextSecret), "{:?}", c.diagnostics);
     let bad = "notifications:\n  - type: http\n    url: https://x.example/h\n    signing_secret: not!!base64\n";
     let c = run(bad);
-    assert!(c.diagnostics.iter().any(|d| d.code == "invalid-signing-secret" && d.line == 4), "{:?}", c.diagnostics);
+    assert!(c.diagnostics.iter().any(|d| d.code == Code::InvalidSigningSecret && d.line == 4), "{:?}", c.diagnostics);
 }
 
 #[test]
 fn a_second_notifications_key_is_an_error() {
     let text = "notifications:\n  - type: http\n    url: https://a.example\nnotifications: []\n";
     let c = run(text);
-    let d = c.diagnostics.iter().find(|d| d.code == "duplicate-key").expect("duplicate reported");
+    let d = c.diagnostics.iter().find(|d| d.code == Code::DuplicateKey).expect("duplicate reported");
     assert_eq!((d.severity, d.line), (Severity::Error, 4));
+}
+
+#[test]
+fn unpadded_signing_secrets_are_accepted_as_the_signer_accepts_them() {
+    // Base64 without its `=` padding, with and without `whsec_`: the Standard Webhooks
+    // reference libraries and `notifier_core::signing` accept these.
+    for secret in ["whsec_c2VjcmV0cw", "c2VjcmV0cw", "whsec_dW5wYWRkZWQgc2VjcmV0IGtleSE"] {
+        let text =
+            format!("notifications:\n  - type: http\n    url: https://x.example/h\n    signing_secret: {secret}\n");
+        let c = run(&text);
+        assert!(c.diagnostics.iter().all(|d| d.code == Code::PlainTextSecret), "{secret}: {:?}", c.diagnostics);
+    }
+}
+
+#[test]
+fn check_refuses_exactly_the_signing_secrets_the_signer_cannot_decode() {
+    // Both go through `notifier_core::signing::decode_secret`; this keeps it so.
+    let secrets = [
+        "whsec_c2VjcmV0",
+        "c2VjcmV0cw==",
+        "c2VjcmV0cw=",
+        "c2VjcmV0cw",
+        "c2VjcmV0cw===",
+        " whsec_c2VjcmV0 ",
+        "whsec_c2Vj cmV0",
+        "AB==",
+        "QQ",
+        "Q",
+        "whsec_",
+        "whsec_!!!",
+        "whsec_whsec_c2VjcmV0",
+    ];
+    for secret in secrets {
+        let text =
+            format!("notifications:\n  - type: http\n    url: https://x.example/h\n    signing_secret: '{secret}'\n");
+        let refused = run(&text).diagnostics.iter().any(|d| d.code == Code::InvalidSigningSecret);
+        assert_eq!(refused, notifier_core::signing::decode_secret(secret).is_err(), "{secret:?}");
+    }
+}
+
+#[test]
+fn a_func_rust_cannot_name_is_an_error_at_its_position() {
+    for func in ["_", "self", "Self", "super", "crate"] {
+        let text = format!("notifications:\n  - type: plugin\n    module: acme.hooks\n    func: {func}\n");
+        let c = expect(
+            &text,
+            error(
+                Code::ReservedFunc,
+                4,
+                func,
+                &format!("`{func}` cannot name a Rust function"),
+                Some("rename the function"),
+            ),
+        );
+        assert_eq!(only(&c, Code::ReservedFunc).pointer, "/notifications/0/func");
+    }
+}
+
+#[test]
+fn a_func_that_is_a_rust_keyword_is_fine() {
+    // Generated code names these as raw identifiers (`r#type`).
+    for func in ["type", "fn", "match", "async", "dyn", "try", "gen", "yield", "macro_rules", "union"] {
+        let text = format!("notifications:\n  - type: plugin\n    module: acme.hooks\n    func: {func}\n");
+        clean(&text, &[Code::UnknownPlugin]);
+    }
 }

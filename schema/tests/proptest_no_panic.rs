@@ -13,7 +13,7 @@ use proptest::strategy::Union;
 
 use notifier_core::Event;
 use notifier_schema::ir::IrKind;
-use notifier_schema::{Compiled, RunTime, SourceFile, compile};
+use notifier_schema::{Code, Compiled, RunTime, SourceFile, compile};
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000)
@@ -38,10 +38,10 @@ fn assert_well_located(compiled: &Compiled) -> Result<(), TestCaseError> {
             d.span
         );
         prop_assert!(!d.message.is_empty());
-        prop_assert_ne!(d.code, "internal", "the checks and serde disagree: {}", d);
+        prop_assert_ne!(d.code, Code::Internal, "the checks and serde disagree: {}", d);
         // The JSON Schema is a safety net: every violation should be explained by a
         // semantic check with a message written for people.
-        prop_assert_ne!(d.code, "schema", "the schema rejected what no check explains: {}", d);
+        prop_assert_ne!(d.code, Code::Schema, "the schema rejected what no check explains: {}", d);
     }
     // What each error does at run time agrees with the table the lenient loader uses.
     let fatal = compiled.diagnostics.iter().any(|d| d.run_time == RunTime::NoNotifications);
@@ -401,7 +401,10 @@ fn valid_channel() -> impl Strategy<Value = ValidChannel> {
     let ident = "[a-z_][a-z0-9_]{0,7}";
     let plugin = (
         prop::collection::vec(ident, 1..4).prop_map(|parts| format!("acme_{}", parts.join("."))),
-        proptest::option::of(ident),
+        // A function Rust can name (`_`, `self`, `super`, `crate` are errors; keywords are fine).
+        proptest::option::of(ident.prop_filter("Rust can name it", |f| {
+            notifier_schema::rust_name::rust_name(f) != notifier_schema::rust_name::RustName::Impossible
+        })),
         prop::collection::btree_map("(x|y|z)_[a-z]{1,6}", "[a-zA-Z0-9 ]{0,12}", 0..3),
         events,
     )

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
-use notifier_schema::{Compiled, Diagnostic, ReadError, RunTime, Severity, compile_file};
+use notifier_schema::{Compiled, Diagnostic, ReadError, Severity, compile_file};
 
 use super::{CheckArgs, Color, Format};
 
@@ -41,8 +41,8 @@ pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Res
                 }
                 match args.format {
                     Format::Human => {
-                        render_human(&mut out, &compiled, styled)?;
-                        if let Some(note) = run_time_note(&compiled) {
+                        render_human(&mut out, &compiled, &compiled.diagnostics, styled)?;
+                        if let Some(note) = compiled.run_time_note() {
                             writeln!(out, "note: {}: {note}\n", compiled.source.name)?;
                         }
                     }
@@ -59,7 +59,7 @@ pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Res
                 // Keep stdout and stderr in file order when both go to a terminal.
                 out.flush()?;
                 eprintln!("error: {e}");
-                let d = unreadable(path, &e);
+                let d = Diagnostic::unreadable(&path.display().to_string(), &e);
                 if args.format == Format::Github {
                     render_github(&mut out, std::slice::from_ref(&d))?;
                 }
@@ -118,87 +118,6 @@ fn for_each_compiled(
     Ok(())
 }
 
-/// A file that could not be read, as a diagnostic for the `json` and `github` formats.
-/// `line` and `column` are 0 (no position) except for a non-UTF-8 byte, which has one.
-fn unreadable(path: &Path, error: &ReadError) -> Diagnostic {
-    let file = path.display().to_string();
-    let (line, column) = match error {
-        ReadError::NotUtf8 { line, column, .. } => (*line, *column),
-        _ => (0, 0),
-    };
-    let text = error.to_string();
-    // The ReadError message already starts with the path (and the position); keep the rest.
-    let prefix = if line > 0 { format!("{file}:{line}:{column}:") } else { format!("{file}:") };
-    let message = text.strip_prefix(&prefix).map_or(text.as_str(), str::trim_start).to_owned();
-    Diagnostic {
-        file,
-        line,
-        column,
-        pointer: String::new(),
-        severity: Severity::Error,
-        code: "unreadable",
-        message,
-        help: None,
-        run_time: notifier_schema::RunTime::NoNotifications,
-        span: 0..0,
-    }
-}
-
-/// What the problems of a file do at run time, where channels are skipped one by one:
-/// `at run time channel #3 is skipped, and #2 and #5 may be (see their warnings); the
-/// other 3 channels still deliver`. `None` when every channel is used as written.
-fn run_time_note(compiled: &Compiled) -> Option<String> {
-    let Some(table) = &compiled.table else {
-        return compiled.has_errors().then(|| "at run time this file gives no notifications at all".into());
-    };
-    let skipped: Vec<usize> = table.skipped.iter().map(|s| s.index + 1).collect();
-    let mut maybe: Vec<usize> = compiled
-        .diagnostics
-        .iter()
-        .filter_map(|d| match d.run_time {
-            RunTime::ChannelMayBeSkipped { channel } if !skipped.contains(&channel) => Some(channel),
-            _ => None,
-        })
-        .collect();
-    maybe.sort_unstable();
-    maybe.dedup();
-    if skipped.is_empty() && maybe.is_empty() {
-        return None;
-    }
-    let total = table.channels.len() + table.skipped.len();
-    let others = total - skipped.len() - maybe.len();
-    let numbers = |list: &[usize]| join_and(&list.iter().map(|n| format!("#{n}")).collect::<Vec<_>>());
-    let mut note = String::from("at run time ");
-    if !skipped.is_empty() {
-        let s = if skipped.len() == 1 { "channel" } else { "channels" };
-        let verb = if skipped.len() == 1 { "is" } else { "are" };
-        note.push_str(&format!("{s} {} {verb} skipped", numbers(&skipped)));
-    }
-    if !maybe.is_empty() {
-        if !skipped.is_empty() {
-            note.push_str(", and ");
-        }
-        let s = if maybe.len() == 1 { "channel" } else { "channels" };
-        let verb = if maybe.len() == 1 { "is" } else { "are" };
-        note.push_str(&format!("{s} {} {verb} skipped unless their warnings are fixed where it runs", numbers(&maybe)));
-    }
-    note.push_str(&match others {
-        0 => "; no other channel delivers".to_owned(),
-        1 => "; the other channel still delivers".to_owned(),
-        n => format!("; the other {n} channels still deliver"),
-    });
-    Some(note)
-}
-
-/// `a`, `a and b`, `a, b and c`.
-fn join_and(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
 #[derive(Default)]
 struct Summary {
     files: usize,
@@ -222,9 +141,14 @@ impl Summary {
     }
 }
 
-/// rustc-style output: `error: message`, ` --> file:line:col`, the source line, a caret
-/// under the offending node, and the help.
-pub fn render_human(out: &mut dyn Write, compiled: &Compiled, styled: bool) -> io::Result<()> {
+/// rustc-style output of `diagnostics` (of the `compiled` file): `error: message`,
+/// ` --> file:line:col`, the source line, a caret under the offending node, and the help.
+pub fn render_human(
+    out: &mut dyn Write,
+    compiled: &Compiled,
+    diagnostics: &[Diagnostic],
+    styled: bool,
+) -> io::Result<()> {
     let renderer = if styled { Renderer::styled() } else { Renderer::plain() };
     // The credentials' texts too: the same value elsewhere (a YAML anchor, the first of
     // two duplicate keys) is masked as well.
@@ -234,7 +158,7 @@ pub fn render_human(out: &mut dyn Write, compiled: &Compiled, styled: bool) -> i
         .filter_map(|r| compiled.source.text.get(r.clone()))
         .filter(|t| t.len() >= 4)
         .collect();
-    for d in &compiled.diagnostics {
+    for d in diagnostics {
         let level = match d.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
@@ -255,7 +179,7 @@ pub fn render_human(out: &mut dyn Write, compiled: &Compiled, styled: bool) -> i
             p => p.to_owned(),
         };
         let mut groups = vec![
-            level.primary_title(d.message.as_str()).id(d.code).element(
+            level.primary_title(d.message.as_str()).id(d.code.as_str()).element(
                 Snippet::source(line_text)
                     .line_start(d.line)
                     .path(d.file.as_str())

@@ -1,7 +1,9 @@
-//! `notifier codegen`: the Rust the `settings!` macro generates, formatted.
+//! `notifier codegen`: the Rust the `settings!` macro generates, formatted, and on stderr
+//! the diagnostics the macro would show (the same build step, the same filter).
 
 use std::io::Write;
 
+use notifier::schema::build::build;
 use notifier::schema::codegen::{self, CodegenOptions};
 use notifier::schema::compile_file;
 
@@ -17,12 +19,6 @@ pub fn run(args: &CodegenArgs, styled: bool) -> std::io::Result<u8> {
             return Ok(2);
         }
     };
-    if compiled.has_errors() {
-        render_human(&mut std::io::stderr(), &compiled, styled)?;
-        return Ok(1);
-    }
-    let Some(mut table) = compiled.table else { return Ok(1) };
-    table.file = args.settings.display().to_string();
     let mut plugins = Vec::new();
     for mapping in &args.plugins {
         match codegen::parse_plugin_mapping(mapping) {
@@ -33,8 +29,12 @@ pub fn run(args: &CodegenArgs, styled: bool) -> std::io::Result<u8> {
             }
         }
     }
-    let opts = CodegenOptions { plugins, ..CodegenOptions::default() };
-    match codegen::render_module(&table, &opts, &args.module) {
+    let built = build(&compiled, &CodegenOptions { plugins, ..CodegenOptions::default() });
+    let mut stderr = std::io::stderr().lock();
+    render_human(&mut stderr, &compiled, &built.errors, styled)?;
+    render_human(&mut stderr, &compiled, &built.warnings, styled)?;
+    let Some(items) = built.items else { return Ok(1) };
+    match codegen::render_module(&items, &compiled.source.name, &args.module) {
         Ok(code) => {
             let mut out = std::io::stdout().lock();
             out.write_all(code.as_bytes())?;

@@ -5,6 +5,8 @@
 //! Servers stop by themselves when dropped; every socket has a read timeout, so a test
 //! that forgets something cannot leave a thread behind forever.
 
+pub mod webhooks;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};

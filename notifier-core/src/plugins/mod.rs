@@ -12,7 +12,8 @@ pub mod jsonl;
 pub mod slack;
 
 /// What the settings compiler and code generator know about a built-in plugin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Not comparable: it holds a function pointer.
+#[derive(Debug, Clone, Copy)]
 pub struct BuiltinPlugin {
     /// Chaos Toolkit module name.
     pub module: &'static str,
@@ -20,8 +21,12 @@ pub struct BuiltinPlugin {
     pub func: &'static str,
     /// Keys the channel entry must have, as strings.
     pub required: &'static [&'static str],
-    /// The Rust function, as a path through the `notifier` facade crate.
-    pub rust_path: &'static str,
+    /// The Rust module holding `func`, as a path under the `notifier` facade crate (what
+    /// generated code names).
+    pub rust_module: &'static str,
+    /// The Rust function (what the run-time registry calls).
+    #[cfg(feature = "http")]
+    pub call: crate::PluginFn,
 }
 
 /// Every built-in plugin.
@@ -30,19 +35,25 @@ pub const BUILTINS: &[BuiltinPlugin] = &[
         module: "chaosslack.notification",
         func: "notify",
         required: &["token", "channel"],
-        rust_path: "::notifier::plugins::slack::notify",
+        rust_module: "plugins::slack",
+        #[cfg(feature = "http")]
+        call: slack::notify,
     },
     BuiltinPlugin {
         module: "notifier.jsonl",
         func: "notify",
         required: &["path"],
-        rust_path: "::notifier::plugins::jsonl::notify",
+        rust_module: "plugins::jsonl",
+        #[cfg(feature = "http")]
+        call: jsonl::notify,
     },
     BuiltinPlugin {
         module: "notifier.console",
         func: "notify",
         required: &[],
-        rust_path: "::notifier::plugins::console::notify",
+        rust_module: "plugins::console",
+        #[cfg(feature = "http")]
+        call: console::notify,
     },
 ];
 
@@ -54,10 +65,5 @@ pub fn builtin(module: &str) -> Option<&'static BuiltinPlugin> {
 /// The function of a built-in plugin, by Chaos Toolkit module and function name.
 #[cfg(feature = "http")]
 pub fn builtin_fn(module: &str, func: &str) -> Option<crate::PluginFn> {
-    match (module, func) {
-        ("chaosslack.notification", "notify") => Some(slack::notify),
-        ("notifier.jsonl", "notify") => Some(jsonl::notify),
-        ("notifier.console", "notify") => Some(console::notify),
-        _ => None,
-    }
+    BUILTINS.iter().find(|b| b.module == module && b.func == func).map(|b| b.call)
 }

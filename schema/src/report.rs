@@ -1,0 +1,128 @@
+//! Collecting diagnostics: JSON pointers and YAML spans turned into `file:line:col` and
+//! byte ranges. Every stage of the compiler (the checks, the schema safety net, the
+//! lowering, the build step) reports through a [`Report`].
+
+use crate::code::Code;
+use crate::diagnostic::{Diagnostic, RunTime, Severity};
+use crate::located::PositionIndex;
+use crate::source::SourceFile;
+use crate::yaml::{Pos, Span};
+
+/// Collects diagnostics, turning JSON pointers into positions.
+pub(crate) struct Report<'a> {
+    source: &'a SourceFile,
+    index: &'a PositionIndex,
+    diags: Vec<Diagnostic>,
+}
+
+/// The diagnostic just reported, to add a help or move its caret to the key.
+pub(crate) struct Reported<'r> {
+    diagnostic: &'r mut Diagnostic,
+    source: &'r SourceFile,
+    index: &'r PositionIndex,
+}
+
+impl Reported<'_> {
+    /// How to fix it.
+    pub(crate) fn help(self, help: impl Into<String>) {
+        self.diagnostic.help = Some(help.into());
+    }
+
+    /// Points at the mapping key the value is under (unknown keys, invalid header names)
+    /// instead of the value.
+    pub(crate) fn at_key(self) -> Self {
+        if let Some(key) = self.index.get(&self.diagnostic.pointer).and_then(|p| p.key) {
+            let (line, column, span) = locate(self.source, key);
+            (self.diagnostic.line, self.diagnostic.column, self.diagnostic.span) = (line, column, span);
+        }
+        self
+    }
+}
+
+impl<'a> Report<'a> {
+    pub(crate) fn new(source: &'a SourceFile, index: &'a PositionIndex) -> Report<'a> {
+        Report { source, index, diags: Vec::new() }
+    }
+
+    /// Reports an error at the value of `pointer` (or its nearest located ancestor).
+    pub(crate) fn error(&mut self, code: Code, pointer: &str, message: impl Into<String>) -> Reported<'_> {
+        self.push(Severity::Error, code, pointer, message.into())
+    }
+
+    /// Reports a warning at the value of `pointer` (or its nearest located ancestor).
+    pub(crate) fn warning(&mut self, code: Code, pointer: &str, message: impl Into<String>) -> Reported<'_> {
+        self.push(Severity::Warning, code, pointer, message.into())
+    }
+
+    fn push(&mut self, severity: Severity, code: Code, pointer: &str, message: String) -> Reported<'_> {
+        let span = match self.index.get(pointer) {
+            Some(pos) => pos.value,
+            None => self.index.nearest(pointer).map_or_else(Span::default, |p| p.value),
+        };
+        self.push_span(severity, code, pointer, span, message)
+    }
+
+    /// Reports at an explicit span.
+    pub(crate) fn push_span(
+        &mut self,
+        severity: Severity,
+        code: Code,
+        pointer: &str,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Reported<'_> {
+        let (line, column, span) = locate(self.source, span);
+        self.diags.push(Diagnostic {
+            file: self.source.name.clone(),
+            line,
+            column,
+            pointer: pointer.to_owned(),
+            severity,
+            code,
+            message: message.into(),
+            help: None,
+            run_time: RunTime::None,
+            span,
+        });
+        let diagnostic = self.diags.last_mut().expect("just pushed");
+        Reported { diagnostic, source: self.source, index: self.index }
+    }
+
+    /// The line a pointer is at (for "same as channel #1 (line 3)").
+    pub(crate) fn line_of(&self, pointer: &str) -> usize {
+        self.index.nearest(pointer).map_or(0, |p| p.value.start.line)
+    }
+
+    /// Whether an error was reported at `pointer`, inside it, or at one of its ancestors.
+    pub(crate) fn has_error_on_path(&self, pointer: &str) -> bool {
+        let related = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"));
+        self.diags.iter().any(|d| d.is_error() && related(&d.pointer, pointer))
+    }
+
+    /// Everything reported, in the order reported.
+    pub(crate) fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.diags
+    }
+}
+
+/// The 1-based line and column of a span's start, and the byte range to underline,
+/// always inside the text.
+fn locate(source: &SourceFile, span: Span) -> (usize, usize, std::ops::Range<usize>) {
+    let mut start = if span.start.line == 0 { Pos { line: 1, col: 0 } } else { span.start };
+    // The parser reports "unexpected end of input" one line past the last one when
+    // the text does not end with a line break; keep every position inside the text.
+    let last = source.line_count();
+    if start.line > last {
+        start = Pos { line: last, col: usize::MAX };
+    }
+    start.col = start.col.min(source.line_text(start.line).chars().count());
+    let begin = source.byte_offset(start.line, start.col);
+    // Underline the node on its first line only; long values would drown the output.
+    let line_end = source.line_range(start.line).end.max(begin);
+    let end = if span.end.line == start.line && span.end.line != 0 {
+        source.byte_offset(span.end.line, span.end.col).clamp(begin, line_end)
+    } else {
+        line_end
+    };
+    (start.line, start.col + 1, begin..end.max(begin))
+}
