@@ -356,7 +356,7 @@ impl Bridge {
     fn call<B: Serialize>(&self, op: &str, body: &B, options: CallOptions) -> Result<Answer, BridgeError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let frame = encode_request(id, op, options.background, body, self.config.max_frame)?;
-        let (reply_tx, reply_rx) = mpsc::sync_channel(1);
+        let (reply_tx, reply_rx) = mpsc::channel();
         let mut helper = self.helper()?;
         loop {
             match helper.register(id, reply_tx.clone(), self.config.max_in_flight) {
@@ -399,7 +399,7 @@ impl Bridge {
             return Err(BridgeError::ShutDown);
         }
         if let Some(helper) = &slot.helper {
-            match helper.gone() {
+            match helper.check() {
                 None => return Ok(Arc::clone(helper)),
                 Some(reason) => {
                     tracing::warn!(

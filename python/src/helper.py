@@ -43,6 +43,11 @@ _proto_in = -1
 _proto_out = -1
 _max_frame = 64 << 20
 _send_lock = threading.Lock()
+_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+# Background calls: each runs on its own thread; finished threads wait for the next one.
+_bg_jobs = queue.SimpleQueue()
+_bg_lock = threading.Lock()
+_bg_idle = 0
 # True while the main thread runs a foreground call: only then does SIGINT raise.
 _in_call = False
 _exc_classes = {}
@@ -63,7 +68,7 @@ def _read_exact(fd, n):
 
 
 def _dumps(obj):
-    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text = _encoder.encode(obj)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
@@ -101,7 +106,13 @@ def _reader(requests):
             body = _read_exact(_proto_in, size)
             if body is None:
                 break
-            requests.put(json.loads(body.decode("utf-8")))
+            req = json.loads(body.decode("utf-8"))
+            # Background calls go straight to a thread of their own; foreground ones to the
+            # main thread.
+            if req.get("bg"):
+                _start_background(req)
+            else:
+                requests.put(req)
     except OSError:
         pass
     finally:
@@ -488,6 +499,25 @@ def _serve(req, foreground):
     _send(response)
 
 
+def _bg_worker(req):
+    global _bg_idle
+    while True:
+        _serve(req, False)
+        with _bg_lock:
+            _bg_idle += 1
+        req = _bg_jobs.get()
+
+
+def _start_background(req):
+    global _bg_idle
+    with _bg_lock:
+        if _bg_idle:
+            _bg_idle -= 1
+            _bg_jobs.put(req)
+            return
+    threading.Thread(target=_bg_worker, args=(req,), name="notifier-bridge-bg", daemon=True).start()
+
+
 def _on_sigint(signum, frame):
     # Like Ctrl-C under chaos while user code runs on the main thread; ignored while idle.
     if _in_call:
@@ -511,7 +541,7 @@ def _main():
         del sys.path[0]
     signal.signal(signal.SIGINT, _on_sigint)
 
-    requests = queue.Queue()
+    requests = queue.SimpleQueue()
     threading.Thread(target=_reader, args=(requests,), name="notifier-bridge-reader", daemon=True).start()
     _send({"id": 0, "status": "hello", "version": "%d.%d.%d" % sys.version_info[:3], "pid": os.getpid()})
     while True:
@@ -521,10 +551,7 @@ def _main():
             continue
         if req is None:
             break
-        if req.get("bg"):
-            threading.Thread(target=_serve, args=(req, False), name="notifier-bridge-bg", daemon=True).start()
-        else:
-            _serve(req, True)
+        _serve(req, True)
     _flush_std()
 
 
