@@ -166,7 +166,15 @@ def _user_tb(tb):
 
 def _tb_lines(e):
     try:
-        return traceback.format_exception(type(e), e, _user_tb(e.__traceback__))
+        tb = _user_tb(e.__traceback__)
+        lines = traceback.format_exception(type(e), e, tb)
+        if tb is None and e.__traceback__ is not None:
+            # Raised by the call itself (a TypeError from the arguments, say): only our frames
+            # were left out, so the header stays, as in chaostoolkit's traceback without its
+            # own `return func(**arguments)` frame.
+            at = len(lines) - len(traceback.format_exception_only(type(e), e))
+            lines.insert(at, "Traceback (most recent call last):\n")
+        return lines
     except Exception:
         return [_describe(e) + "\n"]
 
