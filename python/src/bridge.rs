@@ -207,7 +207,7 @@ impl Bridge {
 
     /// The Python version of the running helper (`3.12.1`), without a round trip.
     pub fn python_version(&self) -> Option<String> {
-        lock(&self.slot).helper.as_ref().map(|h| h.version().to_string())
+        lock(&self.slot).helper.as_ref().filter(|h| h.gone().is_none()).map(|h| h.version().to_string())
     }
 
     /// Sends SIGINT to the helper, so that the foreground call it is running raises
@@ -376,6 +376,7 @@ impl Bridge {
             }
         }
         if let Err(reason) = helper.send(frame) {
+            helper.forget(id);
             return Err(BridgeError::HelperGone { pid: helper.pid(), reason });
         }
         let answer = Answer::new(helper.wait(id, &reply_rx, options.budget)?)?;

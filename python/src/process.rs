@@ -208,6 +208,11 @@ impl Helper {
         Ok(())
     }
 
+    /// Unregisters call `id` (its frame could not be sent).
+    pub(crate) fn forget(&self, id: u64) {
+        lock(&self.shared.calls).waiting.remove(&id);
+    }
+
     /// Writes a frame to the helper's stdin, as far as the pipe takes it without blocking;
     /// the rest goes to the writer thread.
     pub(crate) fn send(&self, frame: Vec<u8>) -> Result<(), HelperExit> {

@@ -4,6 +4,8 @@
 //! recording's shape, and compared. Needs a python3 (pyenv's 3.12.1, the recording's
 //! version, when present) but no network and no chaostoolkit.
 
+#![cfg(unix)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

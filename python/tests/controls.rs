@@ -2,6 +2,8 @@
 //! keyword, the control's arguments, named values only when the signature names them),
 //! cleanup and validation, and each outcome.
 
+#![cfg(unix)]
+
 mod common;
 
 use common::{Modules, map};

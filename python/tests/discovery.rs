@@ -1,6 +1,8 @@
 //! Interpreter discovery: the order, what each failure says, and that a bare name is looked
 //! up on PATH. The environment is injected; the files are real.
 
+#![cfg(unix)]
+
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;

@@ -2,6 +2,8 @@
 //! concurrency, interruption, frame and in-flight caps, shutdown. Real interpreters and
 //! real processes throughout.
 
+#![cfg(unix)]
+
 mod common;
 
 use std::io::Write;

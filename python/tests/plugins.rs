@@ -1,6 +1,8 @@
 //! Notification plugins (`notify_via_plugin`): what the plugin receives, the exception
 //! object for notifier's rendered errors, and each failure with the reference's messages.
 
+#![cfg(unix)]
+
 mod common;
 
 use common::{Modules, map};

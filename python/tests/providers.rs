@@ -2,6 +2,8 @@
 //! (`run_python_activity`), with chaostoolkit-lib 1.45.1's messages, argument injection,
 //! exceptions and output encoding.
 
+#![cfg(unix)]
+
 mod common;
 
 use common::{Modules, map};

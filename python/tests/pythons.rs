@@ -1,6 +1,8 @@
 //! The helper on every interpreter of this machine from 3.8 up (pyenv's), and its source
 //! checked against Python 3.8's grammar and the size `-c` allows.
 
+#![cfg(unix)]
+
 mod common;
 
 use std::process::Command;
