@@ -35,6 +35,11 @@ const STATE: &str = r#"
         time.sleep(seconds)
         return "slept"
 
+    def sleep_marked(marker, seconds):
+        open(marker, "w").close()
+        time.sleep(seconds)
+        return "slept"
+
     def die(code):
         os._exit(code)
 
@@ -91,6 +96,15 @@ fn ok(bridge: &Bridge, func: &str, arguments: Value) -> Value {
     match call(bridge, func, arguments, NOW) {
         Ok(Ok(value)) => value,
         other => panic!("{func}: {other:?}"),
+    }
+}
+
+/// Waits until user code has created `marker` (the call is running).
+fn wait_for(marker: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !marker.exists() {
+        assert!(Instant::now() < deadline, "{} never appeared", marker.display());
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -444,12 +458,14 @@ fn interrupt_stops_the_running_foreground_call_and_keeps_the_helper_and_its_stat
     assert_eq!(ok(&bridge, "bump", json!({})), json!(1));
     let pid = bridge.pid().unwrap();
     let bridge = &bridge;
+    let marker = m.path().join("running");
+    let marker_text = marker.to_str().unwrap().to_string();
     std::thread::scope(|s| {
         let sleeper = s.spawn(move || {
             let t = Instant::now();
-            (call(bridge, "sleep", json!({"seconds": 30}), NOW), t.elapsed())
+            (call(bridge, "sleep_marked", json!({"marker": marker_text, "seconds": 30}), NOW), t.elapsed())
         });
-        std::thread::sleep(Duration::from_millis(300));
+        wait_for(&marker);
         let sent = Instant::now();
         assert!(bridge.interrupt());
         let (result, _) = sleeper.join().unwrap();
@@ -520,10 +536,14 @@ fn calls_in_flight_are_capped() {
     let bridge = m.builder().max_in_flight(2).build();
     bridge.ping(NOW).unwrap();
     let bridge = &bridge;
+    let (a_marker, b_marker) = (m.path().join("a"), m.path().join("b"));
+    let (a_text, b_text) = (a_marker.to_str().unwrap().to_string(), b_marker.to_str().unwrap().to_string());
     std::thread::scope(|s| {
-        let a = s.spawn(move || call(bridge, "sleep", json!({"seconds": 1}), NOW.background(true)));
-        let b = s.spawn(move || call(bridge, "sleep", json!({"seconds": 1}), NOW.background(true)));
-        std::thread::sleep(Duration::from_millis(300));
+        let args = |marker: String| json!({"marker": marker, "seconds": 1});
+        let a = s.spawn(move || call(bridge, "sleep_marked", args(a_text), NOW.background(true)));
+        let b = s.spawn(move || call(bridge, "sleep_marked", args(b_text), NOW.background(true)));
+        wait_for(&a_marker);
+        wait_for(&b_marker);
         match call(bridge, "bump", json!({}), NOW) {
             Err(BridgeError::TooManyInFlight { limit: 2 }) => {}
             other => panic!("{other:?}"),
