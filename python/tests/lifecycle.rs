@@ -281,14 +281,14 @@ fn a_call_past_its_budget_is_killed_and_the_next_call_gets_a_fresh_helper() {
     assert_eq!(ok(&bridge, "bump", json!({})), json!(1));
     let first = bridge.pid().unwrap();
 
-    let logs = LogCapture::default();
+    let logs = LogCapture::global();
     let started = Instant::now();
-    let result = tracing::subscriber::with_default(logs.subscriber(), || {
+    let result = {
         let r = call(&bridge, "sleep", json!({"seconds": 30}), NOW.budget(Duration::from_millis(300)));
         // The next call restarts the helper, and says what was lost.
         let bumped = ok(&bridge, "bump", json!({}));
         (r, bumped)
-    });
+    };
     match result.0 {
         Err(BridgeError::Timeout { budget }) => assert_eq!(budget, Duration::from_millis(300)),
         other => panic!("{other:?}"),
@@ -298,9 +298,11 @@ fn a_call_past_its_budget_is_killed_and_the_next_call_gets_a_fresh_helper() {
     assert_eq!(bridge.helper_starts(), 2);
     assert_ne!(bridge.pid(), Some(first));
     assert!(!alive(first), "the killed helper is reaped");
+    // Other tests log too: find this helper's line.
     let text = logs.text();
-    assert!(text.contains("WARN"), "{text}");
-    assert!(text.contains(&format!("pid {first}")) && text.contains("budget") && text.contains("are lost"), "{text}");
+    let line = text.lines().find(|l| l.contains(&format!("(pid {first})"))).unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("WARN"), "{line}");
+    assert!(line.contains("budget of 300ms") && line.contains("are lost"), "{line}");
 }
 
 #[test]
@@ -616,7 +618,8 @@ fn the_helper_runs_in_its_own_process_group_and_python_is_the_one_chosen() {
     assert_eq!(group, info.pid as i32);
 }
 
-/// Captures log lines written through `tracing` on the current thread.
+/// Captures every log line written through `tracing` in this test binary (a global
+/// subscriber: a thread-scoped one misses events whose callsite other threads registered).
 #[derive(Clone, Default)]
 struct LogCapture(Arc<Mutex<Vec<u8>>>);
 
@@ -631,13 +634,21 @@ impl Write for LogCapture {
 }
 
 impl LogCapture {
-    fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
-        let writer = self.clone();
-        tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_max_level(tracing::Level::DEBUG)
-            .with_writer(move || writer.clone())
-            .finish()
+    fn global() -> LogCapture {
+        static GLOBAL: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
+        GLOBAL
+            .get_or_init(|| {
+                let capture = LogCapture::default();
+                let writer = capture.clone();
+                let subscriber = tracing_subscriber::fmt()
+                    .with_ansi(false)
+                    .with_max_level(tracing::Level::DEBUG)
+                    .with_writer(move || writer.clone())
+                    .finish();
+                tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+                capture
+            })
+            .clone()
     }
 
     fn text(&self) -> String {
