@@ -92,7 +92,12 @@ impl<R: Pollable> Inbox<R> {
                     let frame = unread[4..need].to_vec();
                     self.start += need;
                     if self.start == self.buf.len() {
-                        self.buf.clear();
+                        // Do not keep a large frame's memory for the life of the helper.
+                        if self.buf.capacity() > 1 << 20 {
+                            self.buf = Vec::new();
+                        } else {
+                            self.buf.clear();
+                        }
                         self.start = 0;
                     }
                     return Polled::Frame(frame);
