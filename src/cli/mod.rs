@@ -57,6 +57,11 @@ pub struct GlobalArgs {
     /// Also print DEBUG logs on stderr.
     #[arg(long, short, global = true)]
     pub verbose: bool,
+    /// The Python interpreter for Python notification plugins, providers and controls
+    /// [default: $NOTIFIER_PYTHON, else $VIRTUAL_ENV/bin/python, else python3 on PATH].
+    /// Started only when the settings or the experiment need Python, once per command.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub python: Option<PathBuf>,
 }
 
 /// The subcommands.
