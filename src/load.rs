@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use notifier_core::{ChannelDef, ChannelKind, Notifier, NotifierBuilder, PluginRegistry};
-use notifier_schema::{Diagnostic, ReadError, RunTime, UnresolvedPlugin, compile_file};
+use notifier_schema::{Diagnostic, ReadError, RunTime, Unresolved, UnresolvedPlugin, compile_file};
 
 /// Why a settings file gave no channels (or, for the strict loaders, not all of them).
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +45,8 @@ pub struct LoadedSettings {
     pub channels: Vec<ChannelDef>,
     /// Every problem found in the file (errors and warnings), as `notifier check` shows them.
     pub diagnostics: Vec<Diagnostic>,
-    /// Plugin channels whose module and function map to no registered function.
+    /// Plugin channels whose module and function map to no registered function: they
+    /// are Python plugin channels in `channels`.
     pub unresolved: Vec<UnresolvedPlugin>,
 }
 
@@ -82,8 +83,10 @@ impl LoadedSettings {
 }
 
 /// Compiles a settings file into run-time channel definitions, with `registry` mapping
-/// plugin modules to Rust functions, the way Chaos Toolkit loads it: a channel that
-/// cannot be used is skipped alone (see [`LoadedSettings::channels`]).
+/// plugin modules to Rust functions, the way Chaos Toolkit loads it: a plugin module with
+/// no Rust function is a Python plugin channel ([`ChannelKind::Python`], called in the
+/// user's interpreter, see [`NotifierBuilder::python`]), and a channel that cannot be used
+/// is skipped alone (see [`LoadedSettings::channels`]).
 ///
 /// Fails only when the file cannot be read, or gives no notifications at all (not
 /// YAML, not a mapping, `notifications` not a list). A missing file is an error here;
@@ -94,7 +97,7 @@ pub fn load_channels(path: &Path, registry: &PluginRegistry) -> Result<LoadedSet
     let Some(table) = &compiled.table else {
         return Err(LoadError::Invalid { path: path.to_owned(), diagnostics: compiled.diagnostics });
     };
-    let built = table.to_defs(&|module, func| registry.get(module, func));
+    let built = table.to_defs(&|module, func| registry.get(module, func), Unresolved::Python);
     Ok(LoadedSettings {
         path: path.to_owned(),
         channels: built.defs,

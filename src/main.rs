@@ -10,7 +10,14 @@ mod cli;
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    let python = cli.global.python.clone();
+    match &mut cli.command {
+        Command::Send(args) => args.delivery.python = python,
+        Command::Run(cmd) => cmd.delivery.python = python,
+        Command::Validate(cmd) => cmd.delivery.python = python,
+        Command::Check(_) | Command::Schema | Command::Codegen(_) => {}
+    }
     let explicit_settings = cli.global.settings.is_some();
     let settings = cli.global.settings.clone().unwrap_or_else(cli::default_settings_path);
     let wanted = (!cli.global.no_log_file).then(|| cli.global.log_file.clone());

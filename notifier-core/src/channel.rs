@@ -55,10 +55,25 @@ pub enum ChannelKind {
     Http(HttpDef),
     /// A plugin function.
     Plugin(PluginDef),
+    /// A plugin with no Rust function: called in the user's Python interpreter, as
+    /// chaostoolkit-lib calls it (feature `python`).
+    Python(PythonDef),
     /// A channel that cannot be used (errors in its entry, a plugin nothing provides):
     /// it is reported as skipped for every event it would receive, and never stops the
     /// other channels.
     Skipped(SkippedDef),
+}
+
+/// A Python notification plugin channel.
+#[derive(Debug, Clone)]
+pub struct PythonDef {
+    /// The Python module (`chaoshumio.notification`).
+    pub module: Str,
+    /// Its function (`notify` by default).
+    pub func: Str,
+    /// The channel entry exactly as written, as JSON (`${VAR}` references unresolved):
+    /// the plugin receives it as its `channel` argument.
+    pub entry_json: Str,
 }
 
 /// A channel that cannot be used, and why.
@@ -114,6 +129,7 @@ impl ChannelDef {
                 format!("http {method} {}", crate::redact::redact_url(&h.url.source_text()))
             }
             ChannelKind::Plugin(p) => format!("plugin {}.{}", p.module, p.func),
+            ChannelKind::Python(p) => format!("plugin {}.{} (Python)", p.module, p.func),
             ChannelKind::Skipped(s) => s.label.to_string(),
         }
     }

@@ -30,7 +30,7 @@ pub mod template;
 pub mod transport;
 pub mod wire;
 
-pub use channel::{ChannelDef, ChannelKind, HttpDef, Origin, PluginDef, SkippedDef, Str};
+pub use channel::{ChannelDef, ChannelKind, HttpDef, Origin, PluginDef, PythonDef, SkippedDef, Str};
 #[cfg(feature = "http")]
 pub use dispatch::{Dispatch, Mode, Notifier, NotifierBuilder};
 pub use envelope::{Envelope, error_value, exception, exception_text};

@@ -77,7 +77,7 @@ pub enum Outcome {
     /// provides, an unset `${VAR}`…): nothing was attempted. The other channels are not
     /// affected.
     Skipped {
-        /// Why, with the settings position when there is one.
+        /// Why, after the channel's settings position (`settings.yaml:4:5: …`).
         reason: String,
     },
     /// The channel's `events` filter excludes this event.

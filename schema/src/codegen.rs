@@ -136,7 +136,7 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                 };
                 (kind, None)
             }
-            IrKind::Plugin { module, func, config } => {
+            IrKind::Plugin { module, func, config, .. } => {
                 let mapped = opts.plugins.iter().find(|(m, _)| m == module);
                 let span = mapped.map_or(opts.plugin_span, |(_, p)| syn::spanned::Spanned::span(p));
                 let target = mapped.map(|(_, p)| quote!(#p)).or_else(|| {

@@ -210,7 +210,7 @@ fn lower_usable(doc: &LocatedDocument, source: &SourceFile, diagnostics: &mut Ve
         if reasons.is_empty() {
             match Channel::deserialize(entry) {
                 Ok(channel) => {
-                    table.channels.push(crate::ir::lower_channel(i, &channel, &doc.index));
+                    table.channels.push(crate::ir::lower_channel(i, &channel, entry, &doc.index));
                     continue;
                 }
                 Err(e) => {

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use notifier_core::channel::{ChannelDef, ChannelKind, DEFAULT_TIMEOUT, HttpDef, Origin, PluginDef, SkippedDef};
+use notifier_core::channel::{
+    ChannelDef, ChannelKind, DEFAULT_TIMEOUT, HttpDef, Origin, PluginDef, PythonDef, SkippedDef,
+};
 use notifier_core::{EventSet, PluginFn, Template};
 
 use crate::located::PositionIndex;
@@ -87,8 +89,12 @@ pub enum IrKind {
         module: String,
         /// Function name.
         func: String,
-        /// The whole channel entry.
+        /// The whole channel entry, with the defaults (`func`) filled in: what a Rust
+        /// plugin receives.
         config: Map<String, Value>,
+        /// The entry exactly as written (no defaults): what a Python plugin receives, as
+        /// under chaostoolkit-lib.
+        entry: Map<String, Value>,
     },
 }
 
@@ -168,8 +174,8 @@ fn seconds(t: Option<f64>) -> Duration {
     t.and_then(|s| Duration::try_from_secs_f64(s).ok()).unwrap_or(DEFAULT_TIMEOUT)
 }
 
-/// Lowers one validated channel (entry `i` of `notifications`) to the IR.
-pub fn lower_channel(i: usize, channel: &Channel, index: &PositionIndex) -> ChannelIr {
+/// Lowers one validated channel (entry `i` of `notifications`, `entry` as written) to the IR.
+pub fn lower_channel(i: usize, channel: &Channel, entry: &Value, index: &PositionIndex) -> ChannelIr {
     let (line, column) = position(i, index);
     let (timeout, retries, kind) = match channel {
         Channel::Http(h) => (
@@ -195,7 +201,8 @@ pub fn lower_channel(i: usize, channel: &Channel, index: &PositionIndex) -> Chan
                 config.insert("timeout".into(), serde_json::json!(t));
             }
             config.extend(p.extra.clone());
-            (seconds(p.timeout), 0, IrKind::Plugin { module: p.module.clone(), func: p.func.clone(), config })
+            let entry = entry.as_object().cloned().unwrap_or_default();
+            (seconds(p.timeout), 0, IrKind::Plugin { module: p.module.clone(), func: p.func.clone(), config, entry })
         }
     };
     ChannelIr { index: i, line, column, events: events(channel.events()), timeout, retries, kind }
@@ -236,6 +243,18 @@ pub fn skipped_channel(i: usize, entry: &Value, index: &PositionIndex, reasons: 
     SkippedChannel { index: i, line, column, label, events, reasons }
 }
 
+/// What [`ChannelTable::to_defs`] makes of a plugin channel no Rust function is
+/// registered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unresolved {
+    /// A [`ChannelKind::Python`] channel: the dispatcher calls the module's function in
+    /// the user's Python interpreter, as chaostoolkit-lib does, and skips the channel if
+    /// the module cannot be imported there.
+    Python,
+    /// A [`ChannelKind::Skipped`] channel.
+    Skip,
+}
+
 /// The run-time form of a [`ChannelTable`]: every channel in file order, those that
 /// cannot be used as [`ChannelKind::Skipped`].
 #[derive(Debug)]
@@ -243,23 +262,30 @@ pub struct RunTimeChannels {
     /// One definition per entry of `notifications`, in file order.
     pub defs: Vec<ChannelDef>,
     /// Plugin channels whose module and function map to no Rust function (they are
-    /// among `defs` as skipped channels too).
+    /// among `defs` too, as Python or skipped channels).
     pub unresolved: Vec<UnresolvedPlugin>,
 }
 
 impl RunTimeChannels {
-    /// Whether every channel can be used (no error in the file, every plugin resolved).
+    /// Whether every channel is usable as Rust code (no error in the file, every plugin
+    /// resolved to a Rust function).
     pub fn is_complete(&self) -> bool {
-        !self.defs.iter().any(|d| matches!(d.kind, ChannelKind::Skipped(_)))
+        self.unresolved.is_empty() && !self.defs.iter().any(|d| matches!(d.kind, ChannelKind::Skipped(_)))
     }
 }
 
 impl ChannelTable {
     /// Builds the run-time channel definitions, mapping each plugin's module and function
-    /// to a Rust function with `resolve`. A channel that cannot be used (errors in the
-    /// file, or a plugin `resolve` does not know) is a [`ChannelKind::Skipped`] entry at
-    /// its place, so channel numbers stay those of the file.
-    pub fn to_defs(&self, resolve: &dyn Fn(&str, &str) -> Option<PluginFn>) -> RunTimeChannels {
+    /// to a Rust function with `resolve`. A plugin `resolve` does not know becomes what
+    /// `unresolved` says: a [`ChannelKind::Python`] channel, called through the user's
+    /// Python interpreter like chaostoolkit-lib calls it, or a [`ChannelKind::Skipped`]
+    /// one. A channel with errors in the file is skipped too, at its place, so channel
+    /// numbers stay those of the file.
+    pub fn to_defs(
+        &self,
+        resolve: &dyn Fn(&str, &str) -> Option<PluginFn>,
+        unresolved_as: Unresolved,
+    ) -> RunTimeChannels {
         let mut defs = Vec::with_capacity(self.channels.len() + self.skipped.len());
         let mut unresolved = Vec::new();
         let origin = |line, column| Origin { file: Cow::Owned(self.file.clone()), line, column };
@@ -274,19 +300,26 @@ impl ChannelTable {
                         signing_secret: signing_secret.clone(),
                     })
                 }
-                IrKind::Plugin { module, func, config } => match resolve(module, func) {
-                    Some(call) => ChannelKind::Plugin(PluginDef {
+                IrKind::Plugin { module, func, config, entry } => match (resolve(module, func), unresolved_as) {
+                    (Some(call), _) => ChannelKind::Plugin(PluginDef {
                         module: Cow::Owned(module.clone()),
                         func: Cow::Owned(func.clone()),
                         config_json: Cow::Owned(Value::Object(config.clone()).to_string()),
                         call,
                     }),
-                    None => {
+                    (None, how) => {
                         let missing = c.as_unresolved_plugin(&self.file).expect("a plugin channel");
-                        let kind = ChannelKind::Skipped(SkippedDef {
-                            label: Cow::Owned(format!("plugin {module}.{func}")),
-                            reason: Cow::Owned(missing.reason()),
-                        });
+                        let kind = match how {
+                            Unresolved::Python => ChannelKind::Python(PythonDef {
+                                module: Cow::Owned(module.clone()),
+                                func: Cow::Owned(func.clone()),
+                                entry_json: Cow::Owned(Value::Object(entry.clone()).to_string()),
+                            }),
+                            Unresolved::Skip => ChannelKind::Skipped(SkippedDef {
+                                label: Cow::Owned(format!("plugin {module}.{func}")),
+                                reason: Cow::Owned(missing.reason()),
+                            }),
+                        };
                         unresolved.push(missing);
                         kind
                     }

@@ -36,6 +36,6 @@ pub mod yaml;
 pub use code::Code;
 pub use compile::{Compiled, compile, compile_file};
 pub use diagnostic::{Diagnostic, RunTime, Severity};
-pub use ir::{ChannelIr, ChannelTable, IrKind, RunTimeChannels, SkippedChannel, UnresolvedPlugin};
+pub use ir::{ChannelIr, ChannelTable, IrKind, RunTimeChannels, SkippedChannel, Unresolved, UnresolvedPlugin};
 pub use schema::{settings_schema, settings_schema_text};
 pub use source::{FileKind, ReadError, SourceFile};

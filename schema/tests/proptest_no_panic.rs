@@ -501,7 +501,7 @@ proptest! {
                         && h.iter().zip(headers).all(|((k1, v1), (k2, v2))| k1 == k2 && v1.resolve_with(&|_| None).ok().as_ref() == Some(v2));
                     (events, u.resolve_with(&|_| None).ok().as_ref() == Some(url) && v == verify_tls && f == forward && same_headers)
                 }
-                (ValidChannel::Plugin { module, func, extra, events }, IrKind::Plugin { module: m, func: f, config }) => {
+                (ValidChannel::Plugin { module, func, extra, events }, IrKind::Plugin { module: m, func: f, config, .. }) => {
                     let same_extra = extra.iter().all(|(k, v)| config.get(k).and_then(|c| c.as_str()) == Some(v.as_str()));
                     (events, m == module && *f == func.clone().unwrap_or_else(|| "notify".into()) && same_extra)
                 }

@@ -147,6 +147,9 @@ pub struct DeliveryArgs {
     /// Longest wait for queued notifications at the end (with --background), in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = positive_seconds)]
     pub flush_cap: f64,
+    /// The global `--python`, copied here by `main` for the commands that deliver.
+    #[arg(skip)]
+    pub python: Option<PathBuf>,
 }
 
 fn positive_seconds(s: &str) -> Result<f64, String> {
@@ -163,6 +166,7 @@ impl DeliveryArgs {
             .background(self.background)
             .event_budget(std::time::Duration::from_secs_f64(self.event_budget))
             .flush_cap(self.flush_cap())
+            .python(self.python.clone())
     }
 
     /// `--flush-cap` as a duration.

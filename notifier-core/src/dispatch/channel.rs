@@ -31,6 +31,11 @@ pub(super) enum Ready {
     Plugin {
         config: Arc<PluginConfig>,
     },
+    /// The entry as written, `${VAR}`s resolved, with its redactor.
+    #[cfg(feature = "python")]
+    Python {
+        entry: Arc<PluginConfig>,
+    },
 }
 
 impl Channel {
@@ -47,19 +52,46 @@ impl Channel {
             ChannelKind::Plugin(p) => {
                 resolve_plugin_config(&p.config_json, lookup).map(|config| Ready::Plugin { config: Arc::new(config) })
             }
+            #[cfg(feature = "python")]
+            ChannelKind::Python(p) => {
+                resolve_plugin_config(&p.entry_json, lookup).map(|entry| Ready::Python { entry: Arc::new(entry) })
+            }
+            #[cfg(not(feature = "python"))]
+            ChannelKind::Python(p) => Err(format!(
+                "`{}` is a Python plugin, and this program is built without Python plugins \
+                 (notifier-core's `python` feature)",
+                p.module
+            )),
             ChannelKind::Skipped(s) => Err(s.reason.to_string()),
         };
-        if let Err(reason) = &ready {
-            tracing::warn!(
-                target: "chaostoolkit",
-                "{}:{}:{}: notification channel #{} ({label}) is skipped: {reason}; the other channels still deliver",
-                def.origin.file,
-                def.origin.line,
-                def.origin.column,
-                index + 1,
-            );
+        let channel = Channel { index, def, label, ready, plugin_calls: Arc::default() };
+        if let Err(reason) = &channel.ready {
+            channel.warn_skipped(reason);
         }
-        Channel { index, def, label, ready, plugin_calls: Arc::default() }
+        channel
+    }
+
+    /// Makes the channel unusable for the life of the notifier (its Python module cannot
+    /// be imported…): every event it would receive is reported as skipped.
+    #[cfg_attr(not(feature = "python"), allow(dead_code))]
+    pub(super) fn disable(&mut self, reason: String) {
+        self.warn_skipped(&reason);
+        self.ready = Err(reason);
+    }
+
+    /// Says once, at WARN on the `chaostoolkit` target and naming its position, that the
+    /// channel is skipped.
+    fn warn_skipped(&self, reason: &str) {
+        let o = &self.def.origin;
+        tracing::warn!(
+            target: "chaostoolkit",
+            "{}:{}:{}: notification channel #{} ({}) is skipped: {reason}; the other channels still deliver",
+            o.file,
+            o.line,
+            o.column,
+            self.index + 1,
+            self.label,
+        );
     }
 
     /// The outcome of a delivery that did not report back by its deadline.
@@ -74,14 +106,7 @@ impl Channel {
     /// The outcome of a channel that cannot be used, for every event it would receive.
     pub(super) fn skipped(&self, reason: &str) -> ChannelOutcome {
         let o = &self.def.origin;
-        let reason = format!(
-            "channel #{} ({}, {}:{}:{}) is skipped: {reason}",
-            self.index + 1,
-            self.label,
-            o.file,
-            o.line,
-            o.column
-        );
+        let reason = format!("{}:{}:{}: {reason}", o.file, o.line, o.column);
         self.outcome(Outcome::Skipped { reason }, 0, Duration::ZERO)
     }
 

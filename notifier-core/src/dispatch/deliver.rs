@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::channel::{ChannelKind, MAX_RETRIES};
-use crate::plugin::PluginFn;
+use crate::plugin::{PluginConfig, PluginFn};
 use crate::report::{ChannelOutcome, FailureKind, Outcome};
 
-use super::channel::Ready;
+use super::channel::{Channel, Ready};
 use super::event::Prepared;
 use super::{MAX_PLUGIN_CALLS_PER_CHANNEL, Shared};
 
@@ -65,50 +65,77 @@ pub(super) async fn deliver_channel(
             };
             let call = call.unwrap_or(def.call);
             let name = format!("{}.{}", def.module, def.func);
-            let task_config = config.clone();
-            let event = event.clone();
-            let budget = deadline.saturating_duration_since(Instant::now());
-            let running = channel.plugin_calls.fetch_add(1, Ordering::SeqCst);
-            let calls = CallSlot(channel.plugin_calls.clone());
-            if running >= MAX_PLUGIN_CALLS_PER_CHANNEL {
-                drop(calls);
-                let reason = format!(
-                    "notification plugin {name} is stuck: {running} earlier call(s) have not returned past their \
-                     budget, so it is not called again until one does"
-                );
-                return channel.outcome(Outcome::Failed { kind: FailureKind::Stuck, reason }, 0, started.elapsed());
-            }
-            let task = tokio::task::spawn_blocking(move || {
-                let _calls = calls;
-                std::panic::catch_unwind(AssertUnwindSafe(|| call(&task_config, &event.env)))
-            });
-            let outcome = match tokio::time::timeout(budget, task).await {
-                Ok(Ok(Ok(Ok(())))) => Outcome::Delivered { status: None },
-                Ok(Ok(Ok(Err(e)))) => Outcome::Failed {
+            let (task_config, task_name) = (config.clone(), name.clone());
+            let outcome = call_plugin(channel, &name, config, deadline, move || match call(&task_config, &event.env) {
+                Ok(()) => Outcome::Delivered { status: None },
+                Err(e) => Outcome::Failed {
                     kind: FailureKind::Plugin,
-                    reason: config.redact(&format!("failed calling notification plugin {name}: {e}")),
+                    reason: task_config.redact(&format!("failed calling notification plugin {task_name}: {e}")),
                 },
-                Ok(Ok(Err(panic))) => Outcome::Failed {
-                    kind: FailureKind::PluginPanic,
-                    reason: config.redact(&format!(
-                        "failed calling notification plugin {name}: it panicked: {}",
-                        panic_message(&panic)
-                    )),
-                },
-                Ok(Err(join)) => Outcome::Failed {
-                    kind: FailureKind::PluginPanic,
-                    reason: format!("failed calling notification plugin {name}: {join}"),
-                },
-                Err(_) => Outcome::Failed {
-                    kind: FailureKind::Timeout,
-                    reason: format!(
-                        "notification plugin {name} did not return within {:.1} s; the flow went on without it",
-                        budget.as_secs_f64()
-                    ),
-                },
-            };
+            })
+            .await;
             channel.outcome(outcome, 0, started.elapsed())
         }
+        #[cfg(feature = "python")]
+        Ready::Python { entry } => {
+            let (Some(bridge), ChannelKind::Python(def)) = (shared.python.clone(), &channel.def.kind) else {
+                unreachable!("a Python target comes from a Python definition, with the notifier's bridge")
+            };
+            let name = format!("{}.{} (Python)", def.module, def.func);
+            let budget = deadline.saturating_duration_since(Instant::now());
+            let (task_entry, task_name) = (entry.clone(), name.clone());
+            let outcome = call_plugin(channel, &name, entry, deadline, move || {
+                super::python::call(&bridge, &task_entry, &event.env, &task_name, budget)
+            })
+            .await;
+            channel.outcome(outcome, 0, started.elapsed())
+        }
+    }
+}
+
+/// Runs one plugin call on the blocking pool within `deadline`: its panic caught, at most
+/// [`MAX_PLUGIN_CALLS_PER_CHANNEL`] of the channel's calls running at once (a stuck
+/// plugin is reported as such instead of taking one more thread per event).
+async fn call_plugin(
+    channel: &Channel,
+    name: &str,
+    config: &PluginConfig,
+    deadline: Instant,
+    call: impl FnOnce() -> Outcome + Send + 'static,
+) -> Outcome {
+    let budget = deadline.saturating_duration_since(Instant::now());
+    let running = channel.plugin_calls.fetch_add(1, Ordering::SeqCst);
+    let calls = CallSlot(channel.plugin_calls.clone());
+    if running >= MAX_PLUGIN_CALLS_PER_CHANNEL {
+        drop(calls);
+        let reason = format!(
+            "notification plugin {name} is stuck: {running} earlier call(s) have not returned past their \
+             budget, so it is not called again until one does"
+        );
+        return Outcome::Failed { kind: FailureKind::Stuck, reason };
+    }
+    let task = tokio::task::spawn_blocking(move || {
+        let _calls = calls;
+        std::panic::catch_unwind(AssertUnwindSafe(call))
+    });
+    match tokio::time::timeout(budget, task).await {
+        Ok(Ok(Ok(outcome))) => outcome,
+        Ok(Ok(Err(panic))) => Outcome::Failed {
+            kind: FailureKind::PluginPanic,
+            reason: config
+                .redact(&format!("failed calling notification plugin {name}: it panicked: {}", panic_message(&panic))),
+        },
+        Ok(Err(join)) => Outcome::Failed {
+            kind: FailureKind::PluginPanic,
+            reason: format!("failed calling notification plugin {name}: {join}"),
+        },
+        Err(_) => Outcome::Failed {
+            kind: FailureKind::Timeout,
+            reason: format!(
+                "notification plugin {name} did not return within {:.1} s; the flow went on without it",
+                budget.as_secs_f64()
+            ),
+        },
     }
 }
 

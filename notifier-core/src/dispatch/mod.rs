@@ -22,6 +22,8 @@ mod background;
 mod channel;
 mod deliver;
 mod event;
+#[cfg(feature = "python")]
+mod python;
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -75,6 +77,8 @@ pub struct NotifierBuilder {
     report_capacity: usize,
     flush_cap: Duration,
     lookup: Lookup,
+    #[cfg(feature = "python")]
+    python: Option<std::path::PathBuf>,
 }
 
 impl NotifierBuilder {
@@ -88,6 +92,8 @@ impl NotifierBuilder {
             report_capacity: DEFAULT_REPORT_CAPACITY,
             flush_cap: DEFAULT_FLUSH_CAP,
             lookup: Arc::new(|name| std::env::var(name).ok()),
+            #[cfg(feature = "python")]
+            python: None,
         }
     }
 
@@ -130,6 +136,15 @@ impl NotifierBuilder {
         self
     }
 
+    /// The Python interpreter of the Python plugin channels (feature `python`): this path,
+    /// else `$NOTIFIER_PYTHON`, else `$VIRTUAL_ENV/bin/python`, else `python3` on `PATH`.
+    /// It is started by [`build`](NotifierBuilder::build), only if a channel needs it.
+    #[cfg(feature = "python")]
+    pub fn python(mut self, interpreter: Option<std::path::PathBuf>) -> Self {
+        self.python = interpreter;
+        self
+    }
+
     /// Where `${VAR}` values come from (default: the process environment).
     pub fn env(mut self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
         self.lookup = Arc::new(lookup);
@@ -141,12 +156,15 @@ impl NotifierBuilder {
     /// A channel that cannot be resolved (an unset `${VAR}`, …) does not fail the build:
     /// it is logged once here and reported as skipped for every event it would receive.
     pub fn build(self) -> Notifier {
-        let channels: Vec<Channel> = self
+        #[cfg_attr(not(feature = "python"), allow(unused_mut))]
+        let mut channels: Vec<Channel> = self
             .channels
             .into_iter()
             .enumerate()
             .map(|(index, def)| Channel::resolve(index, def, &*self.lookup))
             .collect();
+        #[cfg(feature = "python")]
+        let python = python::prepare(&mut channels, self.python.as_deref());
         let capacity = self.report_capacity;
         let background = (self.mode == Mode::Background).then(|| Background::new(capacity));
         let shared = Arc::new(Shared {
@@ -156,6 +174,8 @@ impl NotifierBuilder {
             counters: Counters::default(),
             clients: Clients::default(),
             background,
+            #[cfg(feature = "python")]
+            python,
         });
         if let Some(bg) = &shared.background {
             let mut senders = Vec::with_capacity(shared.channels.len());
@@ -184,6 +204,9 @@ struct Shared {
     counters: Counters,
     clients: Clients,
     background: Option<Background>,
+    /// The helper process of the Python plugin channels, if there is one.
+    #[cfg(feature = "python")]
+    python: Option<Arc<notifier_python::Bridge>>,
 }
 
 /// A poisoned lock only means another thread panicked while holding it; the data (queues,
@@ -298,6 +321,8 @@ impl Notifier {
                         Err(reason) => format!("{}: skipped: {reason}\n", c.label),
                         Ok(Ready::Http(t)) => t.describe_request(Some(&body)),
                         Ok(Ready::Plugin { config }) => config.redact(&format!("{} with {:?}\n", c.label, config)),
+                        #[cfg(feature = "python")]
+                        Ok(Ready::Python { entry }) => entry.redact(&format!("{} with {:?}\n", c.label, entry)),
                     }
                 };
                 (c.index, text)
@@ -413,9 +438,13 @@ fn record(shared: &Shared, env: &Envelope, outcome: &ChannelOutcome) {
             outcome.label
         ),
         Outcome::Failed { reason, .. } => tracing::debug!(target: "chaostoolkit", "{reason}"),
-        Outcome::Skipped { reason } => {
-            tracing::debug!(target: "chaostoolkit", "notification `{}` not sent: {reason}", env.event)
-        }
+        Outcome::Skipped { reason } => tracing::debug!(
+            target: "chaostoolkit",
+            "notification `{}` not sent: channel #{} ({}) is skipped: {reason}",
+            env.event,
+            outcome.channel + 1,
+            outcome.label
+        ),
         _ => {}
     }
 }
