@@ -2,8 +2,8 @@
 //! its HTTP target checked or its plugin configuration parsed, or the reason it cannot
 //! be used (then every event reports it as skipped).
 
-use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -23,6 +23,10 @@ pub(super) struct Channel {
     pub(super) ready: Result<Ready, String>,
     /// Plugin calls of this channel still running, abandoned ones included.
     pub(super) plugin_calls: Arc<AtomicUsize>,
+    /// Set when a delivery finds the channel unusable for good (its Python module or
+    /// function went missing): from then on it is skipped like a channel that could not
+    /// be built.
+    pub(super) unusable: OnceLock<String>,
 }
 
 pub(super) enum Ready {
@@ -64,7 +68,7 @@ impl Channel {
             )),
             ChannelKind::Skipped(s) => Err(s.reason.to_string()),
         };
-        let channel = Channel { index, def, label, ready, plugin_calls: Arc::default() };
+        let channel = Channel { index, def, label, ready, plugin_calls: Arc::default(), unusable: OnceLock::new() };
         if let Err(reason) = &channel.ready {
             channel.warn_skipped(reason);
         }
@@ -77,6 +81,24 @@ impl Channel {
     pub(super) fn disable(&mut self, reason: String) {
         self.warn_skipped(&reason);
         self.ready = Err(reason);
+    }
+
+    /// Why the channel cannot be used, if it cannot: it could not be built, or a delivery
+    /// found it unusable.
+    pub(super) fn unusable(&self) -> Option<&str> {
+        match &self.ready {
+            Err(reason) => Some(reason),
+            Ok(_) => self.unusable.get().map(String::as_str),
+        }
+    }
+
+    /// Marks the channel unusable from now on (once; the first reason wins), with the
+    /// warning a channel that could not be built gets.
+    #[cfg_attr(not(feature = "python"), allow(dead_code))]
+    pub(super) fn became_unusable(&self, reason: &str) {
+        if self.unusable.set(reason.to_owned()).is_ok() {
+            self.warn_skipped(reason);
+        }
     }
 
     /// Says once, at WARN on the `chaostoolkit` target and naming its position, that the

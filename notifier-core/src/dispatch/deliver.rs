@@ -26,10 +26,10 @@ pub(super) async fn deliver_channel(
 ) -> ChannelOutcome {
     let channel = &shared.channels[index];
     let started = Instant::now();
-    let ready = match &channel.ready {
-        Ok(ready) => ready,
-        Err(reason) => return channel.skipped(reason),
-    };
+    if let Some(reason) = channel.unusable() {
+        return channel.skipped(reason);
+    }
+    let Ok(ready) = &channel.ready else { unreachable!("a usable channel is ready") };
     match ready {
         Ready::Http(target) => {
             let client = match shared.clients.get(target.verify_tls, &target.method) {
@@ -88,6 +88,11 @@ pub(super) async fn deliver_channel(
                 super::python::call(&bridge, &task_entry, &event.env, &task_name, budget)
             })
             .await;
+            // The module or function went missing: the channel is skipped from now on.
+            if let Outcome::Skipped { reason } = &outcome {
+                channel.became_unusable(reason);
+                return channel.skipped(reason);
+            }
             channel.outcome(outcome, 0, started.elapsed())
         }
     }

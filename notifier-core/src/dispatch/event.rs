@@ -142,7 +142,7 @@ impl Dispatch<'_> {
     pub(super) fn start(&self, index: usize, call: Option<PluginFn>) -> Option<Start> {
         let shared = &self.notifier.shared;
         let channel = shared.channels.get(index)?;
-        Some(if let Err(reason) = &channel.ready {
+        Some(if let Some(reason) = channel.unusable() {
             Start::Done(channel.skipped(reason))
         } else if let Some(bg) = &shared.background {
             let job = Job { event: self.event.clone(), call };

@@ -4,33 +4,12 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 
 use notifier_python::{Bridge, BridgeBuilder, Interpreter};
 
-/// The interpreter the tests run: `$NOTIFIER_TEST_PYTHON`, pyenv's 3.11.7 if present, else
-/// what `python3` on PATH really is (resolved through `sys.executable`, so a pyenv shim's
-/// start-up cost is paid once). The tests need a Python >= 3.8 and fail without one.
+/// The interpreter the tests run (see [`notifier_test_support::python3`]).
 pub fn python() -> PathBuf {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON
-        .get_or_init(|| {
-            if let Some(p) = std::env::var_os("NOTIFIER_TEST_PYTHON") {
-                return PathBuf::from(p);
-            }
-            let pyenv = Path::new("/root/.pyenv/versions/3.11.7/bin/python3");
-            if pyenv.exists() {
-                return pyenv.to_path_buf();
-            }
-            let out = Command::new("python3")
-                .args(["-c", "import sys; assert sys.version_info >= (3, 8); print(sys.executable)"])
-                .output()
-                .expect("these tests need a python3 >= 3.8 on PATH (or NOTIFIER_TEST_PYTHON)");
-            assert!(out.status.success(), "these tests need a python3 >= 3.8 (or NOTIFIER_TEST_PYTHON)");
-            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-        })
-        .clone()
+    notifier_test_support::python3()
 }
 
 /// Every pyenv interpreter of version >= 3.8 on this machine, plus [`python`].

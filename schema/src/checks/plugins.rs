@@ -82,8 +82,10 @@ pub(super) fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report
     let Some(b) = builtin(module) else {
         let builtins: Vec<&str> = BUILTINS.iter().map(|b| b.module).collect();
         r.warning(Code::UnknownPlugin, &mp, format!("`{module}` is not a built-in plugin")).help(format!(
-            "`notifier send/run` and `Notifier::from_settings_file` load only built-in plugins ({}) and those a \
-             program registers; map it in `settings!` (`plugins: {{ … }}`) or `PluginRegistry::register`",
+            "`notifier send/run` and `Notifier::from_settings_file` call it as a Python plugin, in the interpreter \
+             of `--python`, $NOTIFIER_PYTHON, $VIRTUAL_ENV or `python3` on PATH, and skip this channel alone if \
+             `{module}` cannot be imported there; built in: {}; a Rust program maps it in `settings!` \
+             (`plugins: {{ … }}`) or with `PluginRegistry::register`",
             builtins.join(", ")
         ));
         return;
