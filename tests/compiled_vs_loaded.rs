@@ -175,3 +175,33 @@ fn compiled_and_loaded_tables_hold_the_same_timeouts() {
     }
     assert_eq!(timeouts::CHANNELS[0].timeout, std::time::Duration::from_micros(1500));
 }
+
+#[test]
+fn the_async_dispatch_sends_what_the_blocking_one_sends() {
+    let _serial = serial();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    for path in ["tests/settings/basic.yaml", "tests/settings/filters.yaml"] {
+        check(path, |sink| {
+            let n = basic::Notifications::with(|b| b.env(env_for(sink)));
+            let filters = filters::Notifications::with(|b| b.env(env_for(sink)));
+            let is_basic = path.ends_with("basic.yaml");
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+            Box::new(move |env| {
+                let report = if is_basic {
+                    runtime.block_on(n.notify_envelope_async(env))
+                } else {
+                    runtime.block_on(filters.notify_envelope_async(env))
+                };
+                assert_eq!(report.failures().count(), 0, "{report:?}");
+            })
+        });
+    }
+    // And the generated `notify_async` reports like `notify`.
+    let sink = Sink::start();
+    let n = basic::Notifications::with(|b| b.env(env_for(&sink)));
+    let report = runtime.block_on(n.notify_async(Event::RunFailed, json!({"k": 1}), Some(json!("err"))));
+    let outcomes: Vec<String> = report.channels.iter().map(|c| format!("{:?}", c.outcome)).collect();
+    let blocking = n.notify(Event::RunFailed, json!({"k": 1}), Some(json!("err")));
+    assert_eq!(outcomes, blocking.channels.iter().map(|c| format!("{:?}", c.outcome)).collect::<Vec<_>>());
+    assert_eq!(sink.requests().len(), 4, "two requests each way");
+}

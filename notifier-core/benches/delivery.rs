@@ -98,3 +98,24 @@ fn background_enqueue(bencher: Bencher) {
     assert!(flushed.failures().next().is_none(), "{:?}", flushed.failures().next());
     assert_eq!(n.stats().overflowed, 0);
 }
+
+// The same enqueue through `notify_async().await`, polled by a current-thread runtime:
+// side by side with `background_enqueue`, the cost of the async path.
+#[divan::bench(sample_count = 100, sample_size = 100)]
+fn background_enqueue_async(bencher: Bencher) {
+    let n = Notifier::builder(vec![http(&server(), EventSet::ALL)])
+        .background(true)
+        .queue_capacity(1 << 20)
+        .flush_cap(Duration::from_secs(30))
+        .build();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a current-thread runtime");
+    let payload = payload();
+    bencher.with_inputs(|| payload.clone()).bench_local_values(|p| {
+        let report = runtime.block_on(n.notify_async(black_box(Event::RunCompleted), p, None));
+        debug_assert_eq!(report.channels[0].outcome, Outcome::Queued);
+        report
+    });
+    let flushed = n.flush(Duration::from_secs(60));
+    assert_eq!(flushed.abandoned, 0);
+    assert_eq!(n.stats().overflowed, 0);
+}

@@ -197,16 +197,33 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
         return Err(errors);
     }
 
-    let dispatch_arms = arms.iter().map(|(i, plugin)| {
-        let events = format_ident!("EVENTS_{}", i);
-        let deliver = match plugin {
-            Some(p) => quote!(dispatch.deliver_plugin(#i, #p)),
-            None => quote!(dispatch.deliver(#i)),
-        };
-        quote! {
-            if #events.contains(event) { #deliver; } else { dispatch.filtered(#i); }
-        }
-    });
+    let dispatch_arms: Vec<TokenStream> = arms
+        .iter()
+        .map(|(i, plugin)| {
+            let events = format_ident!("EVENTS_{}", i);
+            let deliver = match plugin {
+                Some(p) => quote!(dispatch.deliver_plugin(#i, #p)),
+                None => quote!(dispatch.deliver(#i)),
+            };
+            quote! {
+                if #events.contains(event) { #deliver; } else { dispatch.filtered(#i); }
+            }
+        })
+        .collect();
+    // The same unrolled dispatch for callers inside an async runtime.
+    let dispatch_arms_async: Vec<TokenStream> = arms
+        .iter()
+        .map(|(i, plugin)| {
+            let events = format_ident!("EVENTS_{}", i);
+            let deliver = match plugin {
+                Some(p) => quote!(dispatch.deliver_plugin_async(#i, #p).await),
+                None => quote!(dispatch.deliver_async(#i).await),
+            };
+            quote! {
+                if #events.contains(event) { #deliver; } else { dispatch.filtered(#i); }
+            }
+        })
+        .collect();
     let track = opts.track_file.as_ref().map(|p| {
         quote! {
             // Rebuild when the settings file changes; the bytes are not kept in the binary.
@@ -268,6 +285,26 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                 let event = envelope.event;
                 let mut dispatch = self.0.dispatch(envelope);
                 #(#dispatch_arms)*
+                dispatch.finish()
+            }
+
+            /// Like [`notify`](Notifications::notify), for callers inside an async runtime:
+            /// the caller's thread is never blocked while channels deliver.
+            pub async fn notify_async(
+                &self,
+                event: #k::Event,
+                payload: #k::__private::serde_json::Value,
+                error: ::core::option::Option<#k::__private::serde_json::Value>,
+            ) -> #k::DeliveryReport {
+                self.notify_envelope_async(#k::Envelope::new(event, payload, error)).await
+            }
+
+            /// Like [`notify_envelope`](Notifications::notify_envelope), for async callers.
+            #[allow(unused_variables, unused_mut)]
+            pub async fn notify_envelope_async(&self, envelope: #k::Envelope) -> #k::DeliveryReport {
+                let event = envelope.event;
+                let mut dispatch = self.0.dispatch(envelope);
+                #(#dispatch_arms_async)*
                 dispatch.finish()
             }
         }
