@@ -29,16 +29,25 @@
 mod load;
 
 pub use load::{FromSettings, LoadError, LoadedSettings, load_channels};
-pub use notifier_core::channel::{ChannelDef, ChannelKind, HttpDef, Origin, PluginDef, SkippedDef};
-pub use notifier_core::dispatch::{Dispatch, Mode, Notifier, NotifierBuilder};
+pub use notifier_core::channel::{ChannelDef, ChannelKind};
+pub use notifier_core::dispatch::{Mode, Notifier, NotifierBuilder};
 pub use notifier_core::envelope::{Envelope, error_value, exception, exception_text};
 pub use notifier_core::event::{Event, EventSet, Phase, UnknownEvent};
 pub use notifier_core::plugin::{PluginConfig, PluginError, PluginFn};
 pub use notifier_core::registry::PluginRegistry;
 pub use notifier_core::report::{ChannelOutcome, DeliveryReport, FailureKind, FlushReport, Outcome, Stats};
-pub use notifier_core::template::{Segment, Template};
 pub use notifier_macros::settings;
 pub use notifier_schema as schema;
+
+/// Channel definitions, for programs that build a channel table by hand
+/// ([`Notifier::builder`]) or read the one a settings file gives.
+pub mod channel {
+    pub use notifier_core::channel::{
+        CONNECT_TIMEOUT, ChannelDef, ChannelKind, DEFAULT_TIMEOUT, HttpDef, MAX_RETRIES, Origin, PluginDef, PythonDef,
+        SkippedDef, Str,
+    };
+    pub use notifier_core::template::{MissingVar, Segment, Template, TemplateError};
+}
 
 /// Built-in plugins, usable in the `plugins:` map of [`settings!`] or registered by
 /// default in [`PluginRegistry::new`].

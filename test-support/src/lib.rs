@@ -6,6 +6,7 @@
 //! that forgets something cannot leave a thread behind forever.
 
 mod interpreter;
+pub mod layering;
 pub mod webhooks;
 
 pub use interpreter::python3;

@@ -14,7 +14,7 @@ use crate::report::{ChannelOutcome, FailureKind, FlushReport, Outcome};
 
 use super::channel::Channel;
 use super::deliver::deliver_channel;
-use super::event::Prepared;
+use super::prepared::Prepared;
 use super::{Shared, lock, record};
 
 pub(super) struct Job {

@@ -12,7 +12,7 @@ use crate::plugin::{PluginConfig, PluginFn};
 use crate::report::{ChannelOutcome, FailureKind, Outcome};
 
 use super::channel::{Channel, Ready};
-use super::event::Prepared;
+use super::prepared::Prepared;
 use super::{MAX_PLUGIN_CALLS_PER_CHANNEL, Shared};
 
 /// Delivers one envelope on one channel; never panics, never outlives `deadline` by more

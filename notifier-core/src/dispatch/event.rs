@@ -1,11 +1,9 @@
 //! One event going through the channel table: the envelope made once for every channel,
 //! and the per-channel steps, blocking or async.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-
-use bytes::Bytes;
 
 use crate::envelope::Envelope;
 use crate::plugin::PluginFn;
@@ -13,28 +11,8 @@ use crate::report::{ChannelOutcome, DeliveryReport, FailureKind, Outcome};
 
 use super::background::{Job, enqueue};
 use super::deliver::deliver_channel;
+use super::prepared::Prepared;
 use super::{Notifier, record};
-
-/// One event as every channel gets it: the envelope, plus its wire body and message id,
-/// made once by the first HTTP channel that needs them. In background mode that is a
-/// delivery worker, so serialising the payload (which grows with the journal) never
-/// blocks the flow; an event only plugins or filters see is never serialised.
-pub(super) struct Prepared {
-    pub(super) env: Envelope,
-    pub(super) wire: OnceLock<(Bytes, String)>,
-}
-
-impl Prepared {
-    pub(super) fn new(env: Envelope) -> Prepared {
-        Prepared { env, wire: OnceLock::new() }
-    }
-
-    pub(super) fn wire(&self) -> (Bytes, String) {
-        let (body, id) =
-            self.wire.get_or_init(|| (Bytes::from(self.env.to_wire_json()), crate::signing::new_message_id()));
-        (body.clone(), id.clone())
-    }
-}
 
 /// One event being dispatched. Obtained from [`Notifier::dispatch`]; call one of
 /// [`deliver`](Dispatch::deliver), [`deliver_plugin`](Dispatch::deliver_plugin) or

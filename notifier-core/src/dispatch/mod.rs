@@ -22,6 +22,7 @@ mod background;
 mod channel;
 mod deliver;
 mod event;
+mod prepared;
 #[cfg(feature = "python")]
 mod python;
 
@@ -41,7 +42,7 @@ use crate::transport::Clients;
 use self::background::{Background, worker};
 use self::channel::{Channel, Ready};
 pub use self::event::Dispatch;
-use self::event::Prepared;
+use self::prepared::Prepared;
 
 /// Default bound on the time one event may block the flow in sequential mode.
 pub const DEFAULT_EVENT_BUDGET: Duration = Duration::from_secs(30);
