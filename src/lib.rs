@@ -23,11 +23,29 @@
 //! The envelope, the HTTP requests and the plugin calls are those of chaostoolkit-lib
 //! 1.45; see the README for what is deliberately different (bounded delivery times,
 //! validation, no redirect downgrades, secrets from the environment).
+//!
+//! # Features
+//!
+//! A program compiles only what it uses (docs/EMBEDDING.md has the numbers):
+//!
+//! | feature | gives | default |
+//! |---|---|---|
+//! | (none) | [`Notifier`], the dispatcher, the HTTP transport, the built-in plugins | always |
+//! | `macros` | [`settings!`]: settings compiled into the program | via `cli` |
+//! | `loader` | `Notifier::from_settings_file`, `load_channels`, [`schema`] | via `cli` |
+//! | `python` | Python notification plugins in the user's interpreter | via `cli` |
+//! | `cli` | the `notifier` command line (and the experiment runner) | yes |
+//!
+//! `notifier = { version = "0.1", default-features = false, features = ["macros"] }` is the
+//! lean library: no command-line parser, log formatter, runner, code generator or JSON
+//! Schema validator in the program.
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "loader")]
 mod load;
 
+#[cfg(feature = "loader")]
 pub use load::{FromSettings, LoadError, LoadedSettings, load_channels};
 pub use notifier_core::channel::{ChannelDef, ChannelKind};
 pub use notifier_core::dispatch::{Mode, Notifier, NotifierBuilder};
@@ -36,7 +54,10 @@ pub use notifier_core::event::{Event, EventSet, Phase, UnknownEvent};
 pub use notifier_core::plugin::{PluginConfig, PluginError, PluginFn};
 pub use notifier_core::registry::PluginRegistry;
 pub use notifier_core::report::{ChannelOutcome, DeliveryReport, FailureKind, FlushReport, Outcome, Stats};
+#[cfg(feature = "macros")]
 pub use notifier_macros::settings;
+/// The settings compiler (feature `loader`): what `notifier check` and the loader use.
+#[cfg(feature = "loader")]
 pub use notifier_schema as schema;
 
 /// Channel definitions, for programs that build a channel table by hand

@@ -101,7 +101,7 @@ mod stages {
     #[divan::bench]
     fn json_schema_validation(bencher: divan::Bencher) {
         let doc = to_json(parse(REALISTIC).unwrap().as_ref()).value;
-        let _ = notifier_schema::schema::violations(&doc);
-        bencher.bench(|| notifier_schema::schema::violations(divan::black_box(&doc)).len());
+        let _ = notifier_schema::validate::violations(&doc);
+        bencher.bench(|| notifier_schema::validate::violations(divan::black_box(&doc)).len());
     }
 }

@@ -361,7 +361,9 @@ fn template(t: &Template, core: &TokenStream, cow: &TokenStream) -> TokenStream 
     quote!(#core::Template(#cow::Borrowed(&[#(#segments),*])))
 }
 
-/// Formats generated tokens as Rust source (for `notifier codegen` and snapshots).
+/// Formats generated tokens as Rust source (for `notifier codegen` and snapshots;
+/// feature `pretty`).
+#[cfg(feature = "pretty")]
 pub fn format(tokens: &TokenStream) -> Result<String, syn::Error> {
     let file: syn::File = syn::parse2(tokens.clone())?;
     Ok(prettyplease::unparse(&file))
@@ -387,6 +389,7 @@ pub fn parse_plugin_mapping(text: &str) -> Result<(String, syn::Path), RenderErr
 
 /// The whole generated module, formatted: `pub mod NAME { … }` around the `items` of
 /// `file` (what `build::build` generates), as `settings!` would expand it.
+#[cfg(feature = "pretty")]
 pub fn render_module(items: &TokenStream, file: &str, name: &str) -> Result<String, RenderError> {
     let ident = syn::parse_str::<Ident>(name)
         .map_err(|_| RenderError::Invalid(format!("`{name}` is not a valid module name")))?;

@@ -144,8 +144,9 @@ pub fn compile(source: SourceFile) -> Compiled {
     }
     crate::checks::check(&doc, &mut report);
     // The schema is the safety net: report what the semantic checks did not explain.
+    #[cfg(feature = "validation")]
     if doc.value.is_object() {
-        for v in crate::schema::violations(&doc.value) {
+        for v in crate::validate::violations(&doc.value) {
             if report.has_error_on_path(&v.pointer) {
                 continue;
             }

@@ -31,6 +31,8 @@ pub mod rust_name;
 pub mod schema;
 pub mod source;
 pub mod suggest;
+#[cfg(feature = "validation")]
+pub mod validate;
 pub mod yaml;
 
 pub use code::Code;

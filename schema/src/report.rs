@@ -94,6 +94,7 @@ impl<'a> Report<'a> {
     }
 
     /// Whether an error was reported at `pointer`, inside it, or at one of its ancestors.
+    #[cfg(feature = "validation")]
     pub(crate) fn has_error_on_path(&self, pointer: &str) -> bool {
         let related = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"));
         self.diags.iter().any(|d| d.is_error() && related(&d.pointer, pointer))

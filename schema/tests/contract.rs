@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use notifier_schema::model::{Channel, HttpChannel};
-use notifier_schema::schema::violations;
+use notifier_schema::validate::violations;
 use notifier_schema::{Code, SourceFile, compile};
 
 /// A minimal valid entry of each channel type.
