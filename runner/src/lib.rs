@@ -115,12 +115,14 @@
 
 pub mod cli;
 pub mod config;
+pub mod controls;
 pub mod error;
 pub mod execute;
 pub mod interrupt;
 pub mod journal;
 pub mod load;
 pub mod provider;
+pub mod python;
 pub mod report;
 pub mod substitute;
 pub mod tolerance;
@@ -134,11 +136,12 @@ use serde_json::Value;
 pub use cli::{RunArgs, RunOutcome, RunStatus, ValidateArgs, ValidateOutcome, run, run_interruptible, validate};
 pub use config::Var;
 pub use error::{
-    ActivityError, ActivityFailed, InvalidActivity, InvalidControl, InvalidExperiment, JournalError, LoadError,
+    ActivityError, ActivityFailed, InvalidActivity, InvalidControl, InvalidExperiment, JournalError, LoadError, Raised,
     RunnerError, ValidationError,
 };
-pub use execute::{DryMode, HypothesisStrategy, RollbackStrategy};
+pub use execute::{DryMode, HypothesisStrategy, RollbackStrategy, Setup};
 pub use interrupt::{Interrupt, Signal};
+pub use python::Python;
 pub use report::Reporter;
 
 /// Receives the flow events; the CLI passes the real dispatcher.
