@@ -5,7 +5,10 @@
 //! Servers stop by themselves when dropped; every socket has a read timeout, so a test
 //! that forgets something cannot leave a thread behind forever.
 
+pub mod python;
 pub mod webhooks;
+
+pub use python::{ctk_chaos, ctk_python};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
