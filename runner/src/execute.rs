@@ -352,6 +352,7 @@ pub fn run_experiment(
     if let Some(dry) = options.dry {
         tracing::warn!("Running experiment with dry {}", dry.as_str());
     }
+    reporter.dry_mode(options.dry);
     if !controls.is_empty() {
         controls.configure(&setup.settings_for_globals);
     }
@@ -1141,18 +1142,9 @@ impl Runner<'_> {
     }
 
     fn execute_inner(&self, activity: &Value, watch: &Watch, lane: Lane) -> Executed {
-        let dry = match activity.get("dry") {
-            Some(Value::String(s)) => DryMode::parse(s).or(self.dry),
-            Some(Value::Null) => None,
-            _ => self.dry,
-        };
+        let dry = dry_mode_of(activity, self.dry);
         let kind = activity["type"].as_str().unwrap_or_default();
-        let is_dry = match dry {
-            Some(DryMode::Actions) => kind == "action",
-            Some(DryMode::Probes) => kind == "probe",
-            Some(DryMode::Activities) => true,
-            _ => false,
-        };
+        let is_dry = is_dry(activity, self.dry);
         let skip_pauses = is_dry || dry == Some(DryMode::Pause);
         let scope = self.scope();
         let pauses = activity.get("pauses").map(|p| scope.substitute(p)).unwrap_or(Value::Null);
@@ -1249,6 +1241,26 @@ impl Runner<'_> {
             lane,
         };
         self.python.run_provider(&run, watch)
+    }
+}
+
+/// The dry mode in force for `activity`: its own `dry` key (same values), else `dry`.
+fn dry_mode_of(activity: &Value, dry: Option<DryMode>) -> Option<DryMode> {
+    match activity.get("dry") {
+        Some(Value::String(s)) => DryMode::parse(s).or(dry),
+        Some(Value::Null) => None,
+        _ => dry,
+    }
+}
+
+/// Whether `activity` is not executed under `dry` (its own `dry` key included).
+pub(crate) fn is_dry(activity: &Value, dry: Option<DryMode>) -> bool {
+    let kind = activity["type"].as_str().unwrap_or_default();
+    match dry_mode_of(activity, dry) {
+        Some(DryMode::Actions) => kind == "action",
+        Some(DryMode::Probes) => kind == "probe",
+        Some(DryMode::Activities) => true,
+        _ => false,
     }
 }
 
