@@ -26,7 +26,7 @@
 //!
 //! # Which controls run at a level
 //!
-//! [`select`] is chaoslib's `get_context_controls`, quirks included: automatic top-level
+//! `select` is chaoslib's `get_context_controls`, quirks included: automatic top-level
 //! controls are inserted once per other non-`ref` control in scope (so they can run
 //! twice), and globals never run at the method and rollback levels once the experiment
 //! has top-level controls. `scope: before|after` restricts a control to one half.
