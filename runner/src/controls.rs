@@ -286,12 +286,12 @@ impl Controls {
 
     /// Whether any control could run (nothing to do otherwise, and no Python is needed).
     pub(crate) fn is_empty(&self) -> bool {
-        self.globals.is_empty() && declared(self.experiment_map()).is_empty()
+        self.globals.is_empty() && self.declared().is_empty()
     }
 
-    fn experiment_map(&self) -> &Map<String, Value> {
-        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-        self.experiment.as_object().unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+    /// The experiment's controls (none before the experiment is loaded).
+    fn declared(&self) -> Vec<&Value> {
+        self.experiment.as_object().map(declared).unwrap_or_default()
     }
 
     /// The experiment, the `context=` of the experiment, method and rollback levels.
@@ -314,7 +314,7 @@ impl Controls {
         self.globals = kept;
         tracing::debug!("Initializing controls");
         let mut seen: Vec<String> = Vec::new();
-        let declared: Vec<Value> = declared(self.experiment_map()).into_iter().cloned().collect();
+        let declared: Vec<Value> = self.declared().into_iter().cloned().collect();
         for control in &declared {
             let Some(name) = control.get("name").filter(|n| truthy(n)).map(python_str) else { continue };
             if seen.contains(&name) {
@@ -452,7 +452,7 @@ impl Controls {
     pub(crate) fn cleanup(&self) {
         tracing::debug!("Cleaning up controls");
         let mut seen: Vec<String> = Vec::new();
-        for control in declared(self.experiment_map()) {
+        for control in self.declared() {
             let Some(name) = control.get("name").filter(|n| truthy(n)).map(python_str) else { continue };
             if seen.contains(&name) {
                 continue;
