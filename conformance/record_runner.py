@@ -242,6 +242,26 @@ PYTHON_SCENARIOS = [
     {"name": "python-controls", "experiment": "python/controls.json", "args": []},
     {"name": "python-controls-global", "experiment": "python/controls.json", "args": [], "settings": GLOBAL_CONTROL},
     {"name": "python-validate-controls", "command": "validate", "experiment": "python/controls.json", "args": []},
+    {
+        "name": "python-controls-dry",
+        "experiment": "python/controls.json",
+        "args": ["--dry", "activities"],
+        "settings": GLOBAL_CONTROL,
+    },
+    # Failing hooks: a global whose configure_control raises is dropped; a hook raising
+    # changes nothing.
+    {
+        "name": "python-global-configure-fails",
+        "experiment": "python/controls.json",
+        "args": [],
+        "settings": GLOBAL_CONTROL + "        fail: configure_control\n",
+    },
+    {
+        "name": "python-hook-fails",
+        "experiment": "python/interrupt-from-control.json",
+        "args": [],
+        "settings": GLOBAL_CONTROL + "        fail: before_activity_control:m1\n",
+    },
     # InterruptExecution raised by a control hook.
     {
         "name": "python-interrupt-before-experiment",
