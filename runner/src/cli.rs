@@ -42,17 +42,17 @@ your extensions there, as for `chaos`.
 
 Signals: SIGINT (Ctrl-C) or SIGTERM ends the current activity (a process is killed
 with its process group; a Python function gets a KeyboardInterrupt), skips the rest of
-the method and the hypothesis after it,
-plays the rollbacks only with --rollback-strategy always (a second signal stops
-them), writes the journal with status \"interrupted\" and its \"interruption\", sends
-run-failed and exits 1. SIGUSR1 does the same without \"interruption\"; SIGUSR2
-also never plays the rollbacks.
+the method and the hypothesis after it, plays the rollbacks only with
+--rollback-strategy always (a second signal stops them), writes the journal with
+status \"interrupted\" and its \"interruption\", sends run-failed and exits 1. SIGUSR1
+does the same without \"interruption\"; SIGUSR2 also never plays the rollbacks.
 
 Examples:
   notifier run examples/experiments/local-health.json
   notifier run --dry activities --journal-path /tmp/j.json experiment.yaml
   notifier run --rollback-strategy always --var marker=/tmp/flag experiment.json
-  notifier run --hypothesis-strategy continuously --hypothesis-frequency 0.5 --fail-fast e.json";
+  notifier run --hypothesis-strategy continuously --hypothesis-frequency 0.5 --fail-fast e.json
+  notifier --python .venv/bin/python --settings settings.yaml run experiment.json";
 
 const VALIDATE_AFTER_HELP: &str = "\
 Events: validate-started, then validate-completed (exit 0) or validate-failed with the
