@@ -11,6 +11,12 @@ Scenarios with signals run chaos in the background and send each signal to its p
 once the experiment has touched the named file (so the signal lands in the same activity
 on every run); the recording lists them under "signals" for the replay.
 
+The PYTHON_SCENARIOS run experiments of examples/experiments/python/ whose activities and
+controls are Python: runner/tests/fixtures/python (ctkacts.py, ctkctl.py) is put on PYTHONPATH,
+the recording control appends every hook call to $NOTIFIER_CONTROL_LOG (<tmp>/controls.jsonl),
+and the recording keeps that log under "controls", the settings added for the scenario
+(global controls, runtime strategies) under "settings", and chaostoolkit's ERROR lines.
+
 Run it through conformance/run_ctk_runner.sh, which builds the Python environment; give
 scenario names as arguments to re-record only those.
 """
@@ -31,6 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "runner"
+PY_FIXTURES = ROOT / "runner" / "tests" / "fixtures" / "python"
 
 # name, command, experiment, extra arguments. "<tmp>" is the scenario's temporary
 # directory and "<service>" the base URL of the loopback service; the Rust test
@@ -157,6 +164,161 @@ SCENARIOS = [
     ("run-method-missing-executable", "run", "missing-executable.json", ["--no-validation"]),
 ]
 
+# Python providers and controls. Keys: name, experiment (under examples/experiments/), args,
+# command ("run"), files (created empty in <tmp>/work first), settings (YAML added to the
+# settings file), signals ([(signal, file under <tmp>)]). <tmp>/work is the experiments' DIR.
+GLOBAL_CONTROL = """controls:
+  G:
+    provider:
+      type: python
+      module: ctkctl
+      arguments:
+        label: G
+"""
+PYTHON_SCENARIOS = [
+    # chaostoolkit's own CLI fixtures, in shape: os.path.exists probes, runtime strategies.
+    {
+        "name": "python-check-file-exists",
+        "experiment": "python/check-file-exists.json",
+        "args": ["--var", "file=<tmp>/work/dummy.txt"],
+        "files": ["dummy.txt"],
+    },
+    {
+        "name": "python-check-file-exists-deviated",
+        "experiment": "python/check-file-exists-deviated.json",
+        "args": ["--var", "file=<tmp>/work/dummy.txt"],
+        "files": ["dummy.txt"],
+    },
+    {"name": "python-check-file-exists-fail", "experiment": "python/check-file-exists-fail.json", "args": []},
+    {
+        "name": "python-settings-runtime-rollbacks-always",
+        "experiment": "python/check-file-exists-fail.json",
+        "args": [],
+        "settings": "runtime:\n  rollbacks:\n    strategy: always\n",
+    },
+    {
+        "name": "python-override-rollbacks-runtime-strategy",
+        "experiment": "python/override-rollbacks-runtime-strategy.json",
+        "args": ["--var", "file=<tmp>/work/dummy.txt"],
+        "files": ["dummy.txt"],
+    },
+    {
+        "name": "python-override-hypothesis-runtime-strategy",
+        "experiment": "python/override-hypothesis-runtime-strategy.json",
+        "args": [],
+        "settings": "runtime:\n  rollbacks:\n    strategy: always\n",
+    },
+    # The documentation's simple walkthrough, in shape, with standard-library providers.
+    {
+        "name": "python-walkthrough",
+        "experiment": "python/walkthrough.json",
+        "args": ["--var", "dir=<tmp>/work"],
+        "files": ["cert.pem"],
+    },
+    # Python activities: failures, validation, an unexpected error, tolerance probes,
+    # configuration and secrets.
+    {"name": "python-failing-action", "experiment": "python/failing-action.json", "args": []},
+    {"name": "python-validate-missing-function", "command": "validate", "experiment": "python/missing-function.json", "args": []},
+    {"name": "python-run-missing-function", "experiment": "python/missing-function.json", "args": []},
+    {
+        "name": "python-run-missing-function-no-validation",
+        "experiment": "python/missing-function.json",
+        "args": ["--no-validation"],
+    },
+    {"name": "python-validate-bad-arguments", "command": "validate", "experiment": "python/bad-arguments.json", "args": []},
+    {"name": "python-validate-missing-module", "command": "validate", "experiment": "python/missing-module.json", "args": []},
+    {
+        "name": "python-tolerance-probe-met",
+        "experiment": "python/tolerance-probe.json",
+        "args": ["--var", "dir=<tmp>/work", "--var", "maximum:int=1"],
+    },
+    {
+        "name": "python-tolerance-probe-deviated",
+        "experiment": "python/tolerance-probe.json",
+        "args": ["--var", "dir=<tmp>/work", "--var", "maximum:int=0"],
+    },
+    {"name": "python-configuration-and-secrets", "experiment": "python/configuration-and-secrets.json", "args": []},
+    # Controls at every level, without and with a global control from the settings.
+    {"name": "python-controls", "experiment": "python/controls.json", "args": []},
+    {"name": "python-controls-global", "experiment": "python/controls.json", "args": [], "settings": GLOBAL_CONTROL},
+    {"name": "python-validate-controls", "command": "validate", "experiment": "python/controls.json", "args": []},
+    {
+        "name": "python-controls-dry",
+        "experiment": "python/controls.json",
+        "args": ["--dry", "activities"],
+        "settings": GLOBAL_CONTROL,
+    },
+    # Failing hooks: a global whose configure_control raises is dropped; a hook raising
+    # changes nothing.
+    {
+        "name": "python-global-configure-fails",
+        "experiment": "python/controls.json",
+        "args": [],
+        "settings": GLOBAL_CONTROL + "        fail: configure_control\n",
+    },
+    {
+        "name": "python-hook-fails",
+        "experiment": "python/interrupt-from-control.json",
+        "args": [],
+        "settings": GLOBAL_CONTROL + "        fail: before_activity_control:m1\n",
+    },
+    # InterruptExecution raised by a control hook.
+    {
+        "name": "python-interrupt-before-experiment",
+        "experiment": "python/interrupt-from-control.json",
+        "args": ["--var", "interrupt_at=before_experiment_control"],
+    },
+    {
+        "name": "python-interrupt-before-hypothesis",
+        "experiment": "python/interrupt-from-control.json",
+        "args": ["--var", "interrupt_at=before_hypothesis_control"],
+    },
+    {
+        "name": "python-interrupt-before-method",
+        "experiment": "python/interrupt-from-control.json",
+        "args": ["--var", "interrupt_at=before_method_control"],
+    },
+    {
+        "name": "python-interrupt-before-method-rollbacks-always",
+        "experiment": "python/interrupt-from-control.json",
+        "args": ["--var", "interrupt_at=before_method_control", "--rollback-strategy", "always"],
+    },
+    {
+        "name": "python-interrupt-after-activity",
+        "experiment": "python/interrupt-from-control.json",
+        "args": ["--var", "interrupt_at=after_activity_control:m1"],
+    },
+    {
+        "name": "python-interrupt-before-rollback",
+        "experiment": "python/interrupt-from-control.json",
+        "args": ["--var", "interrupt_at=before_rollback_control"],
+    },
+    {
+        "name": "python-interrupt-after-experiment",
+        "experiment": "python/interrupt-from-control.json",
+        "args": ["--var", "interrupt_at=after_experiment_control"],
+    },
+    # A signal while a python function sleeps (time.sleep).
+    {
+        "name": "python-sigint-sleep",
+        "experiment": "python/sleep-interrupted.json",
+        "args": ["--var", "dir=<tmp>/work"],
+        "signals": [("SIGINT", "work/sleeping")],
+    },
+    {
+        "name": "python-sigterm-sleep",
+        "experiment": "python/sleep-interrupted.json",
+        "args": ["--var", "dir=<tmp>/work"],
+        "signals": [("SIGTERM", "work/sleeping")],
+    },
+    {
+        "name": "python-sigint-sleep-rollbacks-always",
+        "experiment": "python/sleep-interrupted.json",
+        "args": ["--var", "dir=<tmp>/work", "--rollback-strategy", "always"],
+        "signals": [("SIGINT", "work/sleeping")],
+    },
+]
+
 
 class Handler(BaseHTTPRequestHandler):
     """/events records a notification; the other paths are the probed service."""
@@ -208,6 +370,7 @@ def normalise_exception(lines):
 
 
 CONNECT = re.compile(r"(failed to connect to \S+?): .*", re.S)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def normalise(value, ctx, key=None):
@@ -269,7 +432,7 @@ def send_signals(proc, tmp, signals, log):
         log.append(f"{name} sent after {marker}")
 
 
-def run_scenario(name, command, experiment, extra, signals, server, chaos, settings_path, versions):
+def run_scenario(name, command, experiment, extra, signals, server, chaos, settings_path, versions, python=None):
     tmp = tempfile.mkdtemp(prefix="ctk-runner-")
     try:
         service = f"http://127.0.0.1:{server.server_address[1]}"
@@ -277,6 +440,18 @@ def run_scenario(name, command, experiment, extra, signals, server, chaos, setti
         args = [a.replace("<tmp>", tmp).replace("<service>", service) for a in extra]
         journal_path = os.path.join(tmp, "journal.json")
         exp_path = str(ROOT / "examples" / "experiments" / experiment)
+        env = None
+        control_log = os.path.join(tmp, "controls.jsonl")
+        if python is not None:
+            os.makedirs(os.path.join(tmp, "work"))
+            for f in python.get("files", []):
+                open(os.path.join(tmp, "work", f), "w").close()
+            env = dict(os.environ, PYTHONPATH=str(PY_FIXTURES), NOTIFIER_CONTROL_LOG=control_log)
+            if python.get("settings"):
+                scenario_settings = os.path.join(tmp, "settings.yaml")
+                with open(settings_path) as f, open(scenario_settings, "w") as out:
+                    out.write(f.read() + python["settings"])
+                settings_path = scenario_settings
         cmd = [chaos, "--no-version-check", "--no-log-file", "--settings", settings_path, command]
         if command == "run":
             cmd += ["--journal-path", journal_path]
@@ -285,6 +460,7 @@ def run_scenario(name, command, experiment, extra, signals, server, chaos, setti
         proc = subprocess.Popen(
             cmd,
             cwd=tmp,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -316,6 +492,21 @@ def run_scenario(name, command, experiment, extra, signals, server, chaos, setti
         }
         if signals:
             record["signals"] = [{"signal": sig, "after": f"<tmp>/{marker}"} for sig, marker in signals]
+        if python is not None:
+            record["python"] = True
+            record["settings"] = python.get("settings", "")
+            record["files"] = python.get("files", [])
+            controls = []
+            if os.path.exists(control_log):
+                with open(control_log) as f:
+                    controls = [normalise(json.loads(line), ctx) for line in f if line.strip()]
+            record["controls"] = controls
+            # chaostoolkit's ERROR lines (a validation error's message), without the date.
+            record["errors"] = [
+                normalise(line.split(" ERROR] ", 1)[1].strip(), ctx)
+                for line in ANSI.sub("", stdout + stderr).splitlines()
+                if " ERROR] " in line
+            ]
         with open(OUT / f"{name}.json", "w") as f:
             json.dump(record, f, indent=2, ensure_ascii=False)
             f.write("\n")
@@ -361,6 +552,21 @@ def main():
                 continue
             signals = signals[0] if signals else []
             run_scenario(name, command, experiment, extra, signals, server, chaos, settings_path, versions)
+        for scenario in PYTHON_SCENARIOS:
+            if only and scenario["name"] not in only:
+                continue
+            run_scenario(
+                scenario["name"],
+                scenario.get("command", "run"),
+                scenario["experiment"],
+                scenario["args"],
+                scenario.get("signals", []),
+                server,
+                chaos,
+                settings_path,
+                versions,
+                python=scenario,
+            )
     server.shutdown()
 
 

@@ -7,7 +7,9 @@
 # PYTHON=/path/to/python3.12 overrides the interpreter; otherwise pyenv's 3.12.1, then any
 # pyenv 3.12+ is used. PyPI is needed only when something must be installed.
 
-# Prints the interpreter to create venvs with, or fails with a message.
+# Prints the interpreter to create venvs with, or fails with a message: $PYTHON, else
+# pyenv's 3.12.1, else any pyenv 3.12+, else python3.12, python3.13… or python3 on PATH
+# when it is 3.12 or newer.
 find_python312() {
     if [[ -n "${PYTHON:-}" ]]; then
         echo "$PYTHON"
@@ -20,8 +22,26 @@ find_python312() {
             return
         fi
     done
-    echo "$(basename "$0"): no Python >= 3.12 found under /root/.pyenv/versions (set PYTHON=…)" >&2
+    for candidate in python3.12 python3.13 python3.14 python3.15 python3; do
+        candidate="$(command -v "$candidate" 2>/dev/null)" || continue
+        if "$candidate" -c 'import sys, venv; assert sys.version_info >= (3, 12)' 2>/dev/null; then
+            echo "$candidate"
+            return
+        fi
+    done
+    echo "$(basename "$0"): no Python >= 3.12 found (pyenv, or python3.12+ on PATH; set PYTHON=…)" >&2
     return 2
+}
+
+# Whether DIR is a usable venv of Python 3.12+ that was created at this path (a copied
+# venv keeps the old path in its scripts' shebangs, so `chaos` would run another one).
+venv_ok() {
+    local venv="$1"
+    "$venv/bin/python" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null || return 1
+    local real
+    real="$(cd "$venv" && pwd -P)"
+    [[ "$(head -n 1 "$venv/bin/pip" 2>/dev/null)" == "#!$real/bin/python"* \
+        || "$(head -n 1 "$venv/bin/pip" 2>/dev/null)" == "#!$venv/bin/python"* ]]
 }
 
 # ensure_venv DIR PACKAGE==VERSION… : (re)creates DIR if it is missing or not 3.12+, then
@@ -29,7 +49,7 @@ find_python312() {
 ensure_venv() {
     local venv="$1"
     shift
-    if ! "$venv/bin/python" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then
+    if ! venv_ok "$venv"; then
         local python
         python="$(find_python312)"
         echo "creating $venv with $python" >&2

@@ -39,8 +39,12 @@ fn main() -> ExitCode {
                 Ok(2)
             }
         },
-        Command::Run(cmd) => Ok(cli::flow::run(cmd, &settings, explicit_settings, log_file.as_ref())),
-        Command::Validate(cmd) => Ok(cli::flow::validate(cmd, &settings, explicit_settings, log_file.as_ref())),
+        Command::Run(cmd) => {
+            Ok(cli::flow::run(cmd, &settings, explicit_settings, log_file.as_ref(), cli.global.python.as_deref()))
+        }
+        Command::Validate(cmd) => {
+            Ok(cli::flow::validate(cmd, &settings, explicit_settings, log_file.as_ref(), cli.global.python.as_deref()))
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

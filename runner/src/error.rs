@@ -150,13 +150,36 @@ pub enum InvalidActivity {
         /// The type found, rendered like Python's `str()`.
         found: String,
     },
-    /// The `python` provider cannot run outside a Python interpreter.
-    #[error(
-        "the python provider is not supported by this runner, in activity '{name}': use a process or http provider"
-    )]
-    PythonUnsupported {
+    /// A python provider without `module` (or with an empty one).
+    #[error("a Python activity must have a module path")]
+    MissingPythonModule,
+    /// A python provider without `func` (or with an empty one).
+    #[error("a Python activity must have a function name")]
+    MissingPythonFunction,
+    /// A python provider whose `module`, `func` or `arguments` has the wrong type
+    /// (chaostoolkit crashes with a Python `TypeError` or `AttributeError` on these).
+    #[error("the {key} of python activity '{name}' must be {expected}")]
+    BadPythonProvider {
+        /// `module`, `func` or `arguments`.
+        key: &'static str,
+        /// What it must be: `a string`, `a mapping`.
+        expected: &'static str,
         /// The activity.
         name: String,
+    },
+    /// What chaostoolkit-lib's `validate_python_activity` found, through the Python
+    /// bridge: the module cannot be imported, it has no such function, the arguments do
+    /// not bind (the reference's messages), or the import or the signature check raised
+    /// (where chaostoolkit crashes with a traceback).
+    #[error("{0}")]
+    Python(#[from] notifier_python::ProviderInvalid),
+    /// The python activity could not be checked: no Python interpreter could be started.
+    #[error("cannot validate python activity '{name}': {reason}")]
+    PythonUnavailable {
+        /// The activity.
+        name: String,
+        /// Why (no interpreter found, the helper could not start…).
+        reason: String,
     },
     /// `timeout` is not a number.
     #[error("activity timeout must be a number")]
@@ -319,6 +342,16 @@ pub enum InvalidControl {
         /// The control.
         name: String,
     },
+    /// The control module's `validate_control(control)` raised (a chaoslib exception's
+    /// message as is, anything else as `Kind: message`, where chaostoolkit crashes), its
+    /// import raised something other than `ImportError`, or no Python could check it.
+    #[error("{message}")]
+    Python {
+        /// The control.
+        name: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// An activity failed while running (chaostoolkit-lib's `ActivityFailed`).
@@ -369,18 +402,58 @@ pub enum ActivityFailed {
         /// The reference.
         name: String,
     },
-    /// The provider cannot run here (python) or the activity is malformed.
+    /// The activity is malformed (only reachable with `--no-validation`).
     #[error("{0}")]
     Invalid(InvalidActivity),
+    /// A python provider's function raised an `Exception` (chaostoolkit-lib wraps it in
+    /// `ActivityFailed`): the message is `Kind: message` (`ValueError: boom`).
+    #[error("{}", .0.message)]
+    Python(notifier_python::ActivityFailure),
 }
 
 impl ActivityFailed {
-    /// The run record's `exception` list: one line, `ActivityFailed: <message>\n`.
+    /// The run record's `exception` list.
     ///
-    /// chaostoolkit-lib stores Python traceback lines here; the last one has the same
-    /// `Kind: message` shape.
+    /// For a python provider: chaostoolkit-lib's traceback lines, ending with
+    /// `chaoslib.exceptions.ActivityFailed: <message>\n`. For the other providers: one
+    /// line, `ActivityFailed: <message>\n` (chaostoolkit-lib stores Python traceback lines
+    /// there too; the last one has the same `Kind: message` shape).
     pub fn exception_lines(&self) -> Vec<Value> {
-        vec![Value::String(format!("ActivityFailed: {self}\n"))]
+        match self {
+            ActivityFailed::Python(failure) => failure.exception.iter().cloned().map(Value::String).collect(),
+            _ => vec![Value::String(format!("ActivityFailed: {self}\n"))],
+        }
+    }
+}
+
+/// What user Python code raised that stops the run as a signal would
+/// (chaostoolkit-lib lets these through instead of recording a failed activity).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Raised {
+    /// `InterruptExecution(message)` (chaoslib's, or any class of that name), from an
+    /// activity or a control hook: the run is `interrupted`, the message is logged.
+    InterruptExecution(String),
+    /// `KeyboardInterrupt` raised by user code itself (no signal arrived): like Ctrl-C.
+    KeyboardInterrupt,
+    /// `SystemExit(code)`: like the reference's exit signals; code `30` plays no rollback.
+    SystemExit(Value),
+}
+
+impl Raised {
+    /// Whether the rollbacks may still play (not after `SystemExit(30)`, chaoslib's
+    /// "ungraceful" exit).
+    pub fn allows_rollbacks(&self) -> bool {
+        !matches!(self, Raised::SystemExit(code) if code == &Value::from(30))
+    }
+}
+
+impl std::fmt::Display for Raised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Raised::InterruptExecution(message) => write!(f, "InterruptExecution: {message}"),
+            Raised::KeyboardInterrupt => f.write_str("KeyboardInterrupt"),
+            Raised::SystemExit(code) => write!(f, "SystemExit({code})"),
+        }
     }
 }
 
@@ -400,6 +473,10 @@ pub enum ActivityError {
     /// is `aborted`. The message is logged.
     #[error("{0}")]
     Fatal(String),
+    /// User Python code raised `InterruptExecution`, `KeyboardInterrupt` or
+    /// `SystemExit`: the record has no `status` and the run is `interrupted`.
+    #[error("{0}")]
+    Raised(Raised),
 }
 
 /// The first problem `validate` found, whichever exception kind it is.

@@ -14,9 +14,10 @@
 //!   with it; the during-method hypothesis waits between iterations with it.
 //! * [`Interrupt::on_signal`] registers a hook called for every signal, on the thread
 //!   that raised it (the signal thread of [`forward_signals`]), until its [`HookGuard`]
-//!   is dropped. The HTTP provider uses it to stop waiting for a response; a provider
-//!   that runs calls in a helper process (the Python bridge) forwards the signal to that
-//!   process the same way. Hooks must be quick and must not block.
+//!   is dropped. The HTTP provider uses it to stop waiting for a response; the python
+//!   provider and the control hooks ([`crate::python`]) forward the signal to the Python
+//!   helper, whose running call gets a `KeyboardInterrupt`. Hooks must be quick and must
+//!   not block.
 //!
 //! Signals are never handled in a signal handler here: `signal-hook`'s iterator turns
 //! them into messages for an ordinary thread, which raises them on the registered

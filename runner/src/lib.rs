@@ -7,9 +7,9 @@
 //! dispatcher; tests pass a [`Recorder`]).
 //!
 //! One module per step: [`load`] → [`validate`](mod@validate) → [`config`] + [`substitute`] →
-//! [`execute`] (with [`provider`]s and [`tolerance`]s) → [`journal`]; [`report`] writes
-//! the console output and [`cli`] ties them to the command line. [`interrupt`] carries
-//! signals to every blocking wait of a run.
+//! [`execute`] (with [`provider`]s, [`python`] and [`tolerance`]s, wrapped by
+//! [`controls`]) → [`journal`]; [`report`] writes the console output and [`cli`] ties them
+//! to the command line. [`interrupt`] carries signals to every blocking wait of a run.
 //!
 //! ```no_run
 //! use notifier_runner::{Recorder, RunArgs, run};
@@ -34,6 +34,33 @@
 //! Exit code of `run`: 1 when the status is not `completed` or the run deviated. The
 //! journal is written before the final events.
 //!
+//! # Python
+//!
+//! `type: python` activities (in the hypothesis, the method, the rollbacks, `type: probe`
+//! tolerances and dynamic configuration) and Python controls (the experiment's, the
+//! hypothesis', each activity's, and the settings file's `controls:`) run in the user's
+//! own interpreter, through one helper process per command (crate `notifier-python`),
+//! started at the first call and only when the experiment or the settings need Python:
+//! `--python PATH`, else `$NOTIFIER_PYTHON`, `$VIRTUAL_ENV/bin/python`, `python3` on
+//! `PATH`. Semantics are chaostoolkit-lib 1.45.1's: validation messages, argument,
+//! secret and configuration injection, `${…}` substitution only when there is
+//! configuration or secrets, the journal encoding of outputs, `ActivityFailed` records
+//! with the Python traceback, the controls' hook names, arguments, selection per level
+//! (quirks included) and ordering. [`cli::Environment`] carries the settings document and
+//! the interpreter (or a bridge to share).
+//!
+//! ```no_run
+//! use notifier_runner::cli::{Environment, run_with};
+//! use notifier_runner::{Interrupt, Recorder, RunArgs};
+//!
+//! let environment = Environment::new()
+//!     .with_settings_file(std::path::Path::new("settings.yaml"))
+//!     .with_python("/opt/venv/bin/python");
+//! let outcome = run_with(&RunArgs::new("e.json"), &environment, &Recorder::default(), &mut std::io::stdout(), &Interrupt::new())?;
+//! println!("Python started: {}", outcome.python_started);
+//! # Ok::<(), notifier_runner::RunnerError>(())
+//! ```
+//!
 //! # Strategies and interruption
 //!
 //! Every hypothesis strategy of chaostoolkit runs: `default`, `before-method-only`,
@@ -44,7 +71,8 @@
 //!
 //! [`run_interruptible`] watches an [`Interrupt`]: the `notifier` binary connects it to
 //! SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 with [`interrupt::forward_signals`]. A signal ends
-//! the current activity (a process is killed with its whole process group), skips the
+//! the current activity (a process is killed with its whole process group, a Python
+//! function gets a `KeyboardInterrupt`), skips the
 //! rest of the method and the hypothesis after it, plays the rollbacks only under the
 //! `always` strategy (a second signal stops them; SIGUSR2 never plays them), and the
 //! journal says `"status": "interrupted"` with, for SIGINT/SIGTERM,
@@ -75,11 +103,13 @@
 //!   versions) the status is `completed`, the method is skipped, rollbacks play under
 //!   the `default` strategy, `run-completed` is sent and the exit code is 0. Only a
 //!   probe that *fails* makes it `failed`.
-//! * **Providers**: `python` activities (and python tolerance probes, python dynamic
-//!   configuration) cannot run here; validation reports them as
-//!   `InvalidActivity('the python provider is not supported by this runner, …')`.
-//!   Controls are validated but not applied (a note says so); `runtime.python` is
-//!   ignored; Vault secrets load as empty.
+//! * **Python**: where chaostoolkit crashes (an output it cannot write to the journal, a
+//!   module that cannot be imported in the hypothesis with `--no-validation`, an
+//!   experiment control whose `cleanup_control` raises, a module whose import raises
+//!   during validation) this runner records the output's `repr`, aborts the run with a
+//!   journal, logs the error, or reports a validation error. A dynamic configuration
+//!   probe's secrets are not written into the journal. `runtime.python` is ignored (the
+//!   interpreter is `--python`'s); Vault secrets load as empty.
 //! * **Hypothesis strategies**: the during-method thread is joined before the hypothesis
 //!   after the method (chaostoolkit lets its last iteration overlap it); an unknown
 //!   `runtime.hypothesis.strategy` is an `InvalidExperiment` (chaostoolkit crashes).
@@ -94,12 +124,14 @@
 //!   chaostoolkit, and also in the hypothesis before or after the method, where
 //!   chaostoolkit crashes without a journal.
 //! * **Journal**: `notifier-version` replaces `chaoslib-version`; `platform` is
-//!   `OS-release-arch`; an `exception` list holds one line, `ActivityFailed: message`,
-//!   where chaostoolkit stores the Python traceback (whose last line has that shape).
+//!   `OS-release-arch`; a process or http activity's `exception` list holds one line,
+//!   `ActivityFailed: message`, where chaostoolkit stores a Python traceback (whose last
+//!   line has that shape); a python activity's holds chaostoolkit-lib's traceback.
 //! * **Tolerances**: regexes use Rust `regex` syntax; JSONPath uses RFC 9535
 //!   (chaostoolkit needs the optional `jsonpath2` package and rejects the tolerance
-//!   without it); a `type: probe` tolerance is met when its process exits 0 or its HTTP
-//!   status is below 400. Where chaostoolkit would crash with a Python `TypeError`
+//!   without it); a process or http `type: probe` tolerance is met when its process exits
+//!   0 or its HTTP status is below 400 (a python one, as in chaostoolkit, when it returns
+//!   something truthy). Where chaostoolkit would crash with a Python `TypeError`
 //!   (a regex against a mapping, an out-of-type range), the tolerance is simply not met.
 //! * **HTTP**: a timeout bounds the whole request (connect + read), not each socket
 //!   read; header names in the output are capitalised (`Content-Type`).
@@ -115,12 +147,14 @@
 
 pub mod cli;
 pub mod config;
+pub mod controls;
 pub mod error;
 pub mod execute;
 pub mod interrupt;
 pub mod journal;
 pub mod load;
 pub mod provider;
+pub mod python;
 pub mod report;
 pub mod substitute;
 pub mod tolerance;
@@ -134,11 +168,12 @@ use serde_json::Value;
 pub use cli::{RunArgs, RunOutcome, RunStatus, ValidateArgs, ValidateOutcome, run, run_interruptible, validate};
 pub use config::Var;
 pub use error::{
-    ActivityError, ActivityFailed, InvalidActivity, InvalidControl, InvalidExperiment, JournalError, LoadError,
+    ActivityError, ActivityFailed, InvalidActivity, InvalidControl, InvalidExperiment, JournalError, LoadError, Raised,
     RunnerError, ValidationError,
 };
-pub use execute::{DryMode, HypothesisStrategy, RollbackStrategy};
+pub use execute::{DryMode, HypothesisStrategy, RollbackStrategy, Setup};
 pub use interrupt::{Interrupt, Signal};
+pub use python::Python;
 pub use report::Reporter;
 
 /// Receives the flow events; the CLI passes the real dispatcher.

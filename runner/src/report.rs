@@ -13,6 +13,7 @@ use crate::error::{LoadError, ValidationError};
 /// Writes the run's progress for a person.
 pub struct Reporter<'w> {
     out: &'w mut dyn Write,
+    dry: Option<crate::execute::DryMode>,
 }
 
 impl std::fmt::Debug for Reporter<'_> {
@@ -24,7 +25,12 @@ impl std::fmt::Debug for Reporter<'_> {
 impl<'w> Reporter<'w> {
     /// A reporter writing to `out`.
     pub fn new(out: &'w mut dyn Write) -> Self {
-        Reporter { out }
+        Reporter { out, dry: None }
+    }
+
+    /// The run's `--dry` mode, to mark the activities it skips.
+    pub fn dry_mode(&mut self, dry: Option<crate::execute::DryMode>) {
+        self.dry = dry;
     }
 
     fn line(&mut self, text: std::fmt::Arguments<'_>) {
@@ -91,7 +97,7 @@ impl<'w> Reporter<'w> {
         {
             detail.push(exception.trim().to_string());
         }
-        if run["output"].is_null() && status == "succeeded" {
+        if crate::execute::is_dry(activity, self.dry) && status == "succeeded" {
             detail.push("dry run".to_string());
         } else if let Some(code) = run["output"].get("status").and_then(Value::as_i64)
             && run.get("tolerance_met").is_none()

@@ -10,10 +10,18 @@
 //! boolean background, provider-specific checks); method `ref`s resolve; controls have a
 //! `name`, a `provider`, a resolvable `ref` and a `before`/`after` scope.
 //!
+//! Python activities (in the hypothesis, the method, the rollbacks and `type: probe`
+//! tolerances) and Python controls are checked in the user's interpreter through the
+//! command's [`Python`] bridge, which imports their modules, as `chaos` does (so their
+//! import side effects run here, after `run-started`): a python activity's `module` and
+//! `func` must be there, its module importable, its function exposed and its arguments
+//! bind to the signature (the reference's messages); a control module that cannot be
+//! imported is only a warning, and its `validate_control(control)` runs.
+//!
 //! Where the reference would crash with a Python `TypeError`/`AttributeError` (an
-//! activity that is a string, a `method` that is a number…), this module reports a
-//! typed error with a clear message instead. The `python` provider cannot run here and
-//! is reported as [`InvalidActivity::PythonUnsupported`].
+//! activity that is a string, a `method` that is a number, python `arguments` that are
+//! a list, a module whose import raises…), this module reports a typed error with a
+//! clear message instead.
 
 use serde_json::{Map, Value};
 
@@ -21,10 +29,19 @@ use crate::config::{load_configuration, load_secrets};
 use crate::error::type_name;
 use crate::error::{InvalidActivity, InvalidControl, InvalidExperiment, ValidationError};
 use crate::provider::process::which;
+use crate::python::Python;
 use notifier_core::pyvalue::{python_str, truthy};
 
-/// Validates an experiment (as loaded, before substitution).
+/// Validates an experiment (as loaded, before substitution), with a Python found as
+/// `notifier` finds it (`$NOTIFIER_PYTHON`, `$VIRTUAL_ENV`, `python3` on `PATH`), started
+/// only if the experiment has Python activities or controls.
 pub fn ensure_experiment_is_valid(experiment: &Value) -> Result<(), ValidationError> {
+    ensure_experiment_is_valid_with(experiment, &Python::discover(None))
+}
+
+/// Validates an experiment (as loaded, before substitution); Python activities and
+/// controls are checked with `python`.
+pub fn ensure_experiment_is_valid_with(experiment: &Value, python: &Python) -> Result<(), ValidationError> {
     tracing::info!("Validating the experiment's syntax");
     if !truthy(experiment) {
         return Err(InvalidExperiment::Empty.into());
@@ -47,7 +64,7 @@ pub fn ensure_experiment_is_valid(experiment: &Value) -> Result<(), ValidationEr
     load_secrets(exp.get("secrets"))?;
 
     let cache = ActivityCache::new(exp);
-    validate_hypothesis(exp.get("steady-state-hypothesis"))?;
+    validate_hypothesis(exp.get("steady-state-hypothesis"), python)?;
 
     let method = match exp.get("method") {
         None | Some(Value::Null) => return Err(InvalidExperiment::MissingMethod.into()),
@@ -55,7 +72,7 @@ pub fn ensure_experiment_is_valid(experiment: &Value) -> Result<(), ValidationEr
         Some(_) => return Err(InvalidExperiment::NotAList { section: "method" }.into()),
     };
     for activity in method {
-        ensure_activity_is_valid(activity)?;
+        ensure_activity_is_valid(activity, python)?;
         if let Some(name) = activity.get("ref").and_then(Value::as_str)
             && !name.is_empty()
             && cache.lookup(name).is_none()
@@ -67,14 +84,14 @@ pub fn ensure_experiment_is_valid(experiment: &Value) -> Result<(), ValidationEr
         None | Some(Value::Null) => {}
         Some(Value::Array(rollbacks)) => {
             for activity in rollbacks {
-                ensure_activity_is_valid(activity)?;
+                ensure_activity_is_valid(activity, python)?;
             }
         }
         Some(_) => {
             return Err(InvalidExperiment::NotAList { section: "rollbacks" }.into());
         }
     }
-    validate_controls(exp)?;
+    validate_controls(exp, python)?;
     tracing::info!("Experiment looks valid");
     Ok(())
 }
@@ -89,7 +106,7 @@ fn validate_extensions(extensions: Option<&Value>) -> Result<(), InvalidExperime
     if ok { Ok(()) } else { Err(InvalidExperiment::ExtensionWithoutName) }
 }
 
-fn validate_hypothesis(hypothesis: Option<&Value>) -> Result<(), ValidationError> {
+fn validate_hypothesis(hypothesis: Option<&Value>, python: &Python) -> Result<(), ValidationError> {
     let hypo = match hypothesis {
         None | Some(Value::Null) => return Ok(()),
         Some(Value::Object(h)) => h,
@@ -103,15 +120,16 @@ fn validate_hypothesis(hypothesis: Option<&Value>) -> Result<(), ValidationError
     };
     let probes = probes.as_array().ok_or(InvalidExperiment::NotAList { section: "probes" })?;
     for probe in probes {
-        ensure_activity_is_valid(probe)?;
+        ensure_activity_is_valid(probe, python)?;
         let tolerance = probe.get("tolerance").ok_or(InvalidActivity::MissingTolerance)?;
-        ensure_tolerance_is_valid(tolerance)?;
+        ensure_tolerance_is_valid(tolerance, python)?;
     }
     Ok(())
 }
 
-/// Validates one activity (a probe, an action, or a `{"ref": …}`).
-pub fn ensure_activity_is_valid(activity: &Value) -> Result<(), InvalidActivity> {
+/// Validates one activity (a probe, an action, or a `{"ref": …}`); a python one is
+/// checked with `python`.
+pub fn ensure_activity_is_valid(activity: &Value, python: &Python) -> Result<(), InvalidActivity> {
     if !truthy(activity) {
         return Err(InvalidActivity::Empty);
     }
@@ -162,7 +180,7 @@ pub fn ensure_activity_is_valid(activity: &Value) -> Result<(), InvalidActivity>
         return Err(InvalidActivity::BadBackground);
     }
     match provider_type {
-        "python" => Err(InvalidActivity::PythonUnsupported { name }),
+        "python" => python.validate_provider(act, &name),
         "process" => validate_process_provider(&name, provider),
         _ => validate_http_provider(&name, provider),
     }
@@ -222,8 +240,9 @@ fn validate_http_provider(name: &str, provider: &Map<String, Value>) -> Result<(
     if timeout_ok { Ok(()) } else { Err(InvalidActivity::BadHttpTimeout { name: name.to_string() }) }
 }
 
-/// Validates a hypothesis probe's tolerance.
-pub fn ensure_tolerance_is_valid(tolerance: &Value) -> Result<(), InvalidActivity> {
+/// Validates a hypothesis probe's tolerance (a `type: probe` one is an activity, checked
+/// with `python` when it is a python one).
+pub fn ensure_tolerance_is_valid(tolerance: &Value, python: &Python) -> Result<(), InvalidActivity> {
     let spec = match tolerance {
         Value::Bool(_) | Value::String(_) | Value::Array(_) => return Ok(()),
         Value::Number(n) if n.is_i64() || n.is_u64() => return Ok(()),
@@ -231,7 +250,7 @@ pub fn ensure_tolerance_is_valid(tolerance: &Value) -> Result<(), InvalidActivit
         _ => return Err(InvalidActivity::BadToleranceType),
     };
     match spec.get("type").and_then(Value::as_str) {
-        Some("probe") => ensure_activity_is_valid(tolerance),
+        Some("probe") => ensure_activity_is_valid(tolerance, python),
         Some("regex") => {
             let pattern = spec.get("pattern").ok_or(InvalidActivity::MissingPattern)?;
             let Some(pattern) = pattern.as_str() else {
@@ -289,7 +308,7 @@ fn regex_reason(e: &regex::Error) -> String {
         .unwrap_or_default()
 }
 
-fn validate_controls(exp: &Map<String, Value>) -> Result<(), ValidationError> {
+fn validate_controls(exp: &Map<String, Value>, python: &Python) -> Result<(), ValidationError> {
     let mut controls: Vec<&Value> = Vec::new();
     let holders = std::iter::once(exp.get("controls"))
         .chain(std::iter::once(exp.get("steady-state-hypothesis").and_then(|h| h.get("controls"))))
@@ -322,11 +341,45 @@ fn validate_controls(exp: &Map<String, Value>) -> Result<(), ValidationError> {
         {
             return Err(InvalidControl::BadScope { name }.into());
         }
-        if provider.get("type").and_then(Value::as_str) == Some("python") && !truthy_opt(provider.get("module")) {
-            return Err(InvalidActivity::ControlWithoutModule { name }.into());
+        if provider.get("type").and_then(Value::as_str) == Some("python") {
+            if !truthy_opt(provider.get("module")) {
+                return Err(InvalidActivity::ControlWithoutModule { name }.into());
+            }
+            validate_python_control(control, &name, provider, python)?;
         }
     }
     Ok(())
+}
+
+/// chaoslib's `validate_python_control` after its module check: an unimportable module
+/// is only a warning; the module's own `validate_control(control)` runs, and what it
+/// raises is the validation error.
+fn validate_python_control(
+    control: &Value,
+    name: &str,
+    provider: &Value,
+    python: &Python,
+) -> Result<(), InvalidControl> {
+    use notifier_python::ControlError;
+    let module = python_str(provider.get("module").unwrap_or(&Value::Null));
+    let (result, _) = python
+        .call(crate::python::Lane::Foreground, |bridge, options| bridge.validate_control(&module, control, options));
+    let message = match result {
+        Ok(Ok(_)) => return Ok(()),
+        Ok(Err(ControlError::ModuleNotFound { .. })) => {
+            tracing::warn!(
+                "Could not find Python module '{module}' in control '{name}'. Did you install the Python module? The experiment will carry on running nonetheless."
+            );
+            return Ok(());
+        }
+        // A chaoslib exception (InvalidActivity, InvalidControl…) says its message, as the
+        // reference's `ERROR <message>`; anything else crashes the reference.
+        Ok(Err(ControlError::Raised(e))) if e.kind.starts_with("chaoslib.exceptions.") => e.text,
+        Ok(Err(ControlError::Raised(e))) => e.summary,
+        Ok(Err(other)) => format!("control '{name}': {other}"),
+        Err(e) => format!("cannot validate control '{name}': {e}"),
+    };
+    Err(InvalidControl::Python { name: name.to_string(), message })
 }
 
 /// Every activity of the experiment: hypothesis probes, method, rollbacks.
@@ -422,11 +475,14 @@ mod tests {
             err(with_method(json!({"type": "action", "name": "x", "provider": {"type": "ftp"}}))),
             "InvalidActivity: unknown provider type 'ftp'"
         );
+        // Python steps 1–2 are checked here, before any interpreter is needed.
         assert_eq!(
-            err(with_method(
-                json!({"type": "action", "name": "py", "provider": {"type": "python", "module": "os", "func": "getcwd"}})
-            )),
-            "InvalidActivity: the python provider is not supported by this runner, in activity 'py': use a process or http provider"
+            err(with_method(json!({"type": "action", "name": "py", "provider": {"type": "python", "func": "getcwd"}}))),
+            "InvalidActivity: a Python activity must have a module path"
+        );
+        assert_eq!(
+            err(with_method(json!({"type": "action", "name": "py", "provider": {"type": "python", "module": "os"}}))),
+            "InvalidActivity: a Python activity must have a function name"
         );
         assert_eq!(
             err(with_method(

@@ -4,14 +4,16 @@
 //! without `$` untouched) and every tolerance check (a deterministic answer); arbitrary
 //! text goes through the JSON and YAML loaders (the same value as serde_json for JSON,
 //! and a position inside the text for every error). (Nothing here runs a process:
-//! random paths could be real commands.)
+//! random paths could be real commands; and no Python: the bridge's interpreter does not
+//! exist, so random python activities get a deterministic "cannot validate" error instead
+//! of importing random module names.)
 
 use std::path::Path;
 
 use notifier_runner::load::{Format, parse_experiment};
 use notifier_runner::substitute::Scope;
 use notifier_runner::tolerance::within_tolerance;
-use notifier_runner::validate::ensure_experiment_is_valid;
+use notifier_runner::validate::ensure_experiment_is_valid_with;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -79,6 +81,18 @@ fn value() -> impl Strategy<Value = Value> {
                 .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
         ]
     })
+}
+
+/// Validation with a Python that can never start.
+fn ensure_experiment_is_valid(experiment: &Value) -> Result<(), notifier_runner::ValidationError> {
+    static NO_PYTHON: std::sync::OnceLock<notifier_runner::Python> = std::sync::OnceLock::new();
+    let python = NO_PYTHON.get_or_init(|| {
+        let bridge = notifier_python::Bridge::builder()
+            .interpreter(notifier_python::Interpreter::at("/nonexistent/notifier-test/python3"))
+            .build();
+        notifier_runner::Python::new(std::sync::Arc::new(bridge), notifier_runner::Interrupt::new())
+    });
+    ensure_experiment_is_valid_with(experiment, python)
 }
 
 proptest! {

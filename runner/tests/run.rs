@@ -388,29 +388,6 @@ fn invalid_experiment_sends_run_started_then_run_failed_with_the_error() {
 }
 
 #[test]
-fn python_activities_are_reported_as_unsupported() {
-    let (server, tmp) = (Server::start(), TempDir::new().expect("tmp"));
-    let r = run(&args(example("python-provider.json"), &tmp), &server);
-    assert_eq!(r.outcome.exit_code, 1);
-    assert_eq!(names(&r.received), ["run-started", "run-failed"]);
-    assert_eq!(
-        r.received[1]["error"],
-        "An exception was raised: InvalidActivity('the python provider is not supported by this runner, in activity 'python-sleep': use a process or http provider')"
-    );
-    // Without validation the activity itself fails, and the run goes on.
-    let mut a = args(example("python-provider.json"), &tmp);
-    a.no_validation = true;
-    let server = Server::start();
-    let r = run(&a, &server);
-    assert_eq!(r.outcome.exit_code, 0);
-    assert_eq!(names(&r.received), ["run-started", "run-completed"]);
-    assert_eq!(r.journal["run"][0]["status"], "failed");
-    assert!(
-        r.journal["run"][0]["exception"][0].as_str().is_some_and(|e| e.contains("python provider is not supported"))
-    );
-}
-
-#[test]
 fn load_failures_send_nothing() {
     let tmp = TempDir::new().expect("tmp");
     let broken = tmp.path().join("broken.json");

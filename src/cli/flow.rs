@@ -6,6 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use notifier::{ChannelOutcome, Envelope, Event, Notifier, Outcome};
+use notifier_runner::cli::Environment;
 use notifier_runner::{FlowNotifier, Interrupt, RunnerError};
 use serde_json::Value;
 
@@ -73,27 +74,47 @@ fn drive(
     }
 }
 
+/// What the runner gets besides its arguments: the settings file's document (its
+/// `controls:` and `runtime:`) and `--python`. The interpreter starts only if the
+/// experiment or the settings need it.
+fn environment(settings: &Path, python: Option<&Path>) -> Environment {
+    let environment = Environment::new().with_settings_file(settings);
+    match python {
+        Some(python) => environment.with_python(python),
+        None => environment,
+    }
+}
+
 /// Runs `notifier run`; returns the exit code.
 ///
 /// SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 interrupt the run from the start of the
 /// command (one received while the settings or the experiment load, or while
 /// `run-started` is sent, interrupts the run before its first activity) until its
 /// rollbacks end; after that they are ignored until the journal is written and the
-/// final events are sent, each delivery bounded by its deadline.
-pub fn run(cmd: &RunCmd, settings: &Path, explicit: bool, log_file: Option<&PathBuf>) -> u8 {
+/// final events are sent, each delivery bounded by its deadline. A Python function
+/// running when a signal arrives gets a `KeyboardInterrupt`.
+pub fn run(cmd: &RunCmd, settings: &Path, explicit: bool, log_file: Option<&PathBuf>, python: Option<&Path>) -> u8 {
     let interrupt = Interrupt::new();
     #[cfg(unix)]
     let _signals = notifier_runner::interrupt::forward_signals(&interrupt)
         .map_err(|e| eprintln!("warning: signals will not interrupt the run: {e}"))
         .ok();
+    let environment = environment(settings, python);
     drive(&cmd.delivery, settings, explicit, log_file, |cli| {
-        notifier_runner::cli::run_interruptible(&cmd.run, cli, &mut io::stdout(), &interrupt).map(|o| o.exit_code)
+        notifier_runner::cli::run_with(&cmd.run, &environment, cli, &mut io::stdout(), &interrupt).map(|o| o.exit_code)
     })
 }
 
 /// Runs `notifier validate`; returns the exit code.
-pub fn validate(cmd: &ValidateCmd, settings: &Path, explicit: bool, log_file: Option<&PathBuf>) -> u8 {
+pub fn validate(
+    cmd: &ValidateCmd,
+    settings: &Path,
+    explicit: bool,
+    log_file: Option<&PathBuf>,
+    python: Option<&Path>,
+) -> u8 {
+    let environment = environment(settings, python);
     drive(&cmd.delivery, settings, explicit, log_file, |cli| {
-        notifier_runner::cli::validate(&cmd.validate, cli, &mut io::stdout()).map(|o| o.exit_code)
+        notifier_runner::cli::validate_with(&cmd.validate, &environment, cli, &mut io::stdout()).map(|o| o.exit_code)
     })
 }

@@ -7,9 +7,11 @@
 
 mod interpreter;
 pub mod layering;
+pub mod python;
 pub mod webhooks;
 
 pub use interpreter::python3;
+pub use python::{ctk_chaos, ctk_python};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
