@@ -6,6 +6,7 @@ pub mod codegen;
 pub mod flow;
 pub mod generate;
 pub mod logging;
+pub mod sarif;
 pub mod send;
 pub mod summary;
 
@@ -294,14 +295,15 @@ Examples:
   notifier check                                  # ~/.chaostoolkit/settings.yaml
   notifier check settings.yaml other.yaml
   notifier check --format github --deny-warnings ci/settings.yaml
-  notifier check --format json settings.yaml | jq '.[] | select(.severity == \"error\")'")]
+  notifier check --format json settings.yaml | jq '.[] | select(.severity == \"error\")'
+  notifier check --format sarif ci/settings.yaml > notifier.sarif")]
 pub struct CheckArgs {
     /// Settings files to check [default: the --settings file, else ~/.chaostoolkit/settings.yaml].
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Output format: `human` (rustc-style with source lines), `json` (an array of
-    /// {file, line, column, pointer, severity, code, message, help, run_time}) or `github`
-    /// (workflow annotations for GitHub Actions).
+    /// {file, line, column, pointer, severity, code, message, help, run_time}), `github`
+    /// (workflow annotations for GitHub Actions) or `sarif` (SARIF 2.1.0 for code scanning).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Fail (exit 1) on warnings too.
@@ -321,6 +323,9 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`).
     Github,
+    /// SARIF 2.1.0: one rule per diagnostic code, results with their regions and fixes,
+    /// for GitHub code scanning and other SARIF viewers.
+    Sarif,
 }
 
 /// Colour choice.
