@@ -147,7 +147,10 @@ run_hook
 took
 
 step "cargo package --workspace (each crate built from its packaged sources)"
-(cd "$tmp/clone" && cargo package --workspace --locked --quiet)
+# Built like the test suite's dependencies (the workspace's `[profile.dev.package."*"]
+# debug = false`, which the packaged library crates do not carry), so that the verification
+# reuses what `cargo test` built instead of building everything again with debug info.
+(cd "$tmp/clone" && CARGO_PROFILE_DEV_DEBUG=false cargo package --workspace --locked --quiet)
 took
 
 echo "== integrations ok ($((SECONDS - started)) s)"
