@@ -70,7 +70,9 @@ set +e
 "$notifier" check --quiet "$tmp/bad.yaml" > "$tmp/bad.out"
 status=$?
 set -e
-[[ $status == 1 ]] && grep -q 'not-a-boolean' "$tmp/bad.out" || fail "the installed notifier passes a bad file (exit $status)"
+if [[ $status != 1 ]] || ! grep -q 'not-a-boolean' "$tmp/bad.out"; then
+  fail "the installed notifier passes a bad file (exit $status)"
+fi
 took
 
 step "pre-commit $pre_commit_version: the notifier-check hook from a local clone"
@@ -142,8 +144,11 @@ run_hook
 write_config '^deploy/ctk\.yaml$'
 gitc add -A
 run_hook
-[[ $hook_status == 1 ]] && grep -q -- '--> deploy/ctk.yaml:4:17' "$tmp/hook.out" &&
-  grep -q 'FAILED: 1 file checked' "$tmp/hook.out" || { cat "$tmp/hook.out"; fail "an overridden files pattern was not followed"; }
+if [[ $hook_status != 1 ]] || ! grep -q -- '--> deploy/ctk.yaml:4:17' "$tmp/hook.out" ||
+  ! grep -q 'FAILED: 1 file checked' "$tmp/hook.out"; then
+  cat "$tmp/hook.out"
+  fail "an overridden files pattern was not followed"
+fi
 took
 
 step "cargo package --workspace (each crate built from its packaged sources)"

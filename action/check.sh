@@ -23,6 +23,8 @@ files=()
 read -r -d '' -a words <<< "${NOTIFIER_PATHS:-}"
 for word in "${words[@]}"; do
   if [[ "$word" == *[\*\?\[]* ]]; then
+    # Unquoted on purpose: the glob is expanded here (words were split above).
+    # shellcheck disable=SC2206
     matches=($word)
     if (( ${#matches[@]} == 0 )); then
       echo "::warning title=notifier check::no file matches '$word'"
