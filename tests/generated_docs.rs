@@ -57,6 +57,21 @@ fn help_options(subcommand: &str) -> BTreeSet<String> {
 }
 
 #[test]
+fn the_subcommands_here_are_those_of_the_help() {
+    let help = ok_stdout(&["--help"]);
+    let listed: Vec<&str> = help
+        .lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .collect();
+    assert_eq!(listed, SUBCOMMANDS, "update SUBCOMMANDS so every page and script is checked");
+}
+
+#[test]
 fn version_names_the_chaostoolkit_lib_release_of_the_recordings() {
     let meta: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(Path::new(ROOT).join("conformance/golden/_meta.json")).expect("read _meta.json"),
