@@ -94,7 +94,7 @@ fn check_annotates_fails_on_errors_and_writes_sarif_summary_and_outputs() {
     );
     assert_status(&o, 1);
     let out = stdout(&o);
-    assert!(out.starts_with("notifier 0."), "the version is logged first: {out}");
+    assert!(out.starts_with(&format!("notifier {} (wire: ", env!("CARGO_PKG_VERSION"))), "version first: {out}");
     assert!(
         out.contains("::error file=.chaostoolkit/settings.yaml,line=4,col=17,title=notifier check (not-a-boolean)::"),
         "{out}"

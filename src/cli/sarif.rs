@@ -40,7 +40,7 @@ impl SarifLog {
         }
     }
 
-    /// Records a file that could not be read (or a diagnostic without a position).
+    /// Records a file that could not be read (as a tool execution notification).
     pub fn add_unreadable(&mut self, d: &Diagnostic) {
         self.notifications.push(Notification {
             descriptor: Descriptor { id: d.code.as_str() },
