@@ -16,21 +16,19 @@ fn main() -> ExitCode {
         Command::Send(args) => args.delivery.python = python,
         Command::Run(cmd) => cmd.delivery.python = python,
         Command::Validate(cmd) => cmd.delivery.python = python,
-        Command::Check(_) | Command::Schema | Command::Codegen(_) => {}
+        Command::Check(_) | Command::Schema(_) | Command::Codegen(_) => {}
+        Command::Completions(_) | Command::Man(_) => {}
     }
     let explicit_settings = cli.global.settings.is_some();
     let settings = cli.global.settings.clone().unwrap_or_else(cli::default_settings_path);
     let wanted = (!cli.global.no_log_file).then(|| cli.global.log_file.clone());
-    // `check`, `schema` and `codegen` only read files: no log file for them.
+    // `check`, `schema`, `codegen`, `completions` and `man` write no log file.
     let logs = matches!(cli.command, Command::Send(_) | Command::Run(_) | Command::Validate(_));
     let log_file = cli::logging::init(if logs { wanted.as_deref() } else { None }, cli.global.verbose);
     let styled = cli.global.color.enabled_for_stdout();
     let result = match &cli.command {
         Command::Check(args) => cli::check::run(args, settings, cli.global.color),
-        Command::Schema => {
-            print!("{}", notifier::schema::settings_schema_text());
-            Ok(0)
-        }
+        Command::Schema(args) => cli::generate::schema(args, &mut std::io::stdout().lock()),
         Command::Codegen(args) => cli::codegen::run(args, styled),
         Command::Send(args) => match cli::send::run(args, &settings, explicit_settings, log_file.as_ref()) {
             Ok(code) => Ok(code),
@@ -45,6 +43,8 @@ fn main() -> ExitCode {
         Command::Validate(cmd) => {
             Ok(cli::flow::validate(cmd, &settings, explicit_settings, log_file.as_ref(), cli.global.python.as_deref()))
         }
+        Command::Completions(args) => cli::generate::completions(args, &mut std::io::stdout().lock()),
+        Command::Man(args) => cli::generate::man(args, &mut std::io::stdout().lock()),
     };
     match result {
         Ok(code) => ExitCode::from(code),

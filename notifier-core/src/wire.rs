@@ -29,6 +29,11 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde_json::Value;
 use serde_json::ser::{CharEscape, Formatter, Serializer};
 
+/// The chaostoolkit-lib release whose wire this crate follows: envelopes, request bodies
+/// and headers, plugin calls (`notifier --version` prints it; the recordings under
+/// `conformance/` were made with it, and a test compares the two).
+pub const CHAOSTOOLKIT_LIB_VERSION: &str = "1.45.1";
+
 /// Deepest nesting of arrays and objects kept in a payload or an error (the value
 /// itself is level 1). With the envelope around it, a body nests at most 127 levels:
 /// the most serde_json's parser accepts by default, so Rust receivers can read every

@@ -27,6 +27,14 @@ macro_rules! codes {
                     $(Code::$variant => $text,)+
                 }
             }
+
+            /// What the rule is about, as documented on its variant (one line per doc
+            /// line; [`Code::description`] joins them).
+            const fn doc(self) -> &'static str {
+                match self {
+                    $(Code::$variant => concat!($($doc, "\n"),+),)+
+                }
+            }
         }
     };
 }
@@ -141,6 +149,23 @@ impl Code {
     }
 }
 
+impl Code {
+    /// What the rule checks, in a few sentences (the variant's documentation): the help
+    /// text of the rule in `notifier check --format sarif`.
+    pub fn description(self) -> String {
+        self.doc().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+    }
+
+    /// The first sentence of [`Code::description`].
+    pub fn summary(self) -> String {
+        let description = self.description();
+        match description.find(". ") {
+            Some(end) => description[..=end].to_owned(),
+            None => description,
+        }
+    }
+}
+
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -169,6 +194,9 @@ mod tests {
             );
             assert_eq!(code.to_string(), name);
             assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::String(name.into()));
+            let description = code.description();
+            assert!(description.ends_with('.') && !description.contains("  "), "{name}: {description:?}");
+            assert!(code.summary().ends_with('.') && description.starts_with(&code.summary()), "{name}");
         }
     }
 }

@@ -56,6 +56,11 @@ pub struct Diagnostic {
     /// Byte range in the source text.
     #[serde(skip)]
     pub span: std::ops::Range<usize>,
+    /// The text that fixes the problem when it replaces `span`, where the check is sure
+    /// of it (a quoted boolean, a "did you mean" name); `span` then covers the whole
+    /// value or key. `notifier check --format sarif` offers it as a fix.
+    #[serde(skip)]
+    pub fix: Option<String>,
 }
 
 /// What a problem does at run time, where a settings file is loaded leniently, like
@@ -137,6 +142,7 @@ impl Diagnostic {
             help: None,
             run_time: RunTime::NoNotifications,
             span: 0..0,
+            fix: None,
         }
     }
 

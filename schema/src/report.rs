@@ -20,6 +20,9 @@ pub(crate) struct Reported<'r> {
     diagnostic: &'r mut Diagnostic,
     source: &'r SourceFile,
     index: &'r PositionIndex,
+    /// Whether the diagnostic's span covers the whole node (it is cut at the end of the
+    /// first line otherwise), so that replacing it replaces the node.
+    whole: bool,
 }
 
 impl Reported<'_> {
@@ -28,12 +31,22 @@ impl Reported<'_> {
         self.diagnostic.help = Some(help.into());
     }
 
+    /// The text that fixes the problem when it replaces the node reported (the value,
+    /// or the key after [`Reported::at_key`]); ignored for a node spanning several lines.
+    pub(crate) fn fix(self, replacement: impl Into<String>) -> Self {
+        if self.whole {
+            self.diagnostic.fix = Some(replacement.into());
+        }
+        self
+    }
+
     /// Points at the mapping key the value is under (unknown keys, invalid header names)
     /// instead of the value.
-    pub(crate) fn at_key(self) -> Self {
+    pub(crate) fn at_key(mut self) -> Self {
         if let Some(key) = self.index.get(&self.diagnostic.pointer).and_then(|p| p.key) {
-            let (line, column, span) = locate(self.source, key);
+            let (line, column, span, whole) = locate(self.source, key);
             (self.diagnostic.line, self.diagnostic.column, self.diagnostic.span) = (line, column, span);
+            self.whole = whole;
         }
         self
     }
@@ -71,7 +84,7 @@ impl<'a> Report<'a> {
         span: Span,
         message: impl Into<String>,
     ) -> Reported<'_> {
-        let (line, column, span) = locate(self.source, span);
+        let (line, column, span, whole) = locate(self.source, span);
         self.diags.push(Diagnostic {
             file: self.source.name.clone(),
             line,
@@ -83,9 +96,10 @@ impl<'a> Report<'a> {
             help: None,
             run_time: RunTime::None,
             span,
+            fix: None,
         });
         let diagnostic = self.diags.last_mut().expect("just pushed");
-        Reported { diagnostic, source: self.source, index: self.index }
+        Reported { diagnostic, source: self.source, index: self.index, whole }
     }
 
     /// The line a pointer is at (for "same as channel #1 (line 3)").
@@ -106,9 +120,9 @@ impl<'a> Report<'a> {
     }
 }
 
-/// The 1-based line and column of a span's start, and the byte range to underline,
-/// always inside the text.
-fn locate(source: &SourceFile, span: Span) -> (usize, usize, std::ops::Range<usize>) {
+/// The 1-based line and column of a span's start, the byte range to underline, always
+/// inside the text, and whether that range is the whole span.
+fn locate(source: &SourceFile, span: Span) -> (usize, usize, std::ops::Range<usize>, bool) {
     let mut start = if span.start.line == 0 { Pos { line: 1, col: 0 } } else { span.start };
     // The parser reports "unexpected end of input" one line past the last one when
     // the text does not end with a line break; keep every position inside the text.
@@ -120,10 +134,11 @@ fn locate(source: &SourceFile, span: Span) -> (usize, usize, std::ops::Range<usi
     let begin = source.byte_offset(start.line, start.col);
     // Underline the node on its first line only; long values would drown the output.
     let line_end = source.line_range(start.line).end.max(begin);
+    let whole = span.start == start && span.end.line == start.line && span.end.line != 0 && span.end.col > start.col;
     let end = if span.end.line == start.line && span.end.line != 0 {
         source.byte_offset(span.end.line, span.end.col).clamp(begin, line_end)
     } else {
         line_end
     };
-    (start.line, start.col + 1, begin..end.max(begin))
+    (start.line, start.col + 1, begin..end.max(begin), whole && end <= line_end)
 }

@@ -1243,3 +1243,84 @@ fn a_func_that_is_a_rust_keyword_is_fine() {
         clean(&text, &[Code::UnknownPlugin]);
     }
 }
+
+/// The fixes `check` is sure of replace exactly the node they are about: applying every
+/// one of them gives a file where those problems are gone and nothing new appears.
+#[test]
+fn fixes_replace_the_whole_node_and_remove_the_problem() {
+    let text = "\
+notifications:
+  - type: HTTP
+    url: https://hooks.example.com/chaos
+  - type: http
+    url: https://hooks.example.com/other
+    verify_tls: \"False\"
+    forward_event_payload: 'no'
+    events: [run-fail, \"validate-faild\"]
+    verify_ssl: true
+";
+    let compiled = run(text);
+    let mut fixes: Vec<(std::ops::Range<usize>, &str, Code)> =
+        compiled.diagnostics.iter().filter_map(|d| Some((d.span.clone(), d.fix.as_deref()?, d.code))).collect();
+    let replaced: Vec<(&str, &str)> = fixes.iter().map(|(span, fix, _)| (&text[span.clone()], *fix)).collect();
+    assert_eq!(
+        replaced,
+        [
+            ("HTTP", "http"),
+            ("\"False\"", "false"),
+            ("'no'", "false"),
+            ("run-fail", "run-failed"),
+            ("\"validate-faild\"", "validate-failed"),
+            ("verify_ssl", "verify_tls"),
+        ],
+        "{}",
+        list(&compiled)
+    );
+    // Applied from the end, so earlier spans stay right.
+    fixes.sort_by_key(|(span, _, _)| std::cmp::Reverse(span.start));
+    let mut fixed = text.to_owned();
+    for (span, fix, _) in &fixes {
+        fixed.replace_range(span.clone(), fix);
+    }
+    let after = run(&fixed);
+    let fixed_codes: Vec<Code> = fixes.iter().map(|(_, _, code)| *code).collect();
+    assert!(
+        after.diagnostics.iter().all(|d| !fixed_codes.contains(&d.code)),
+        "still there after the fixes:\n{fixed}\n{}",
+        list(&after)
+    );
+    // verify_ssl became a second verify_tls key: that duplicate is all that is left.
+    let left: Vec<Code> = after.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(left, [Code::DuplicateKey], "{}", list(&after));
+}
+
+/// No fix where the check is not sure, nor for a value spanning several lines.
+#[test]
+fn no_fix_without_a_sure_replacement() {
+    let text = "\
+notifications:
+  - type: carrier-pigeon
+    url: https://hooks.example.com/chaos
+  - type: http
+    url: https://hooks.example.com/chaos
+    verify_tls: \"maybe\"
+    events: [everything]
+    colour: blue
+  - type: http
+    url: https://hooks.example.com/other
+    verify_tls: \"false
+      \"
+";
+    let compiled = run(text);
+    let codes: Vec<Code> = compiled.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        [Code::UnknownType, Code::NotABoolean, Code::UnknownEvent, Code::UnknownKey, Code::NotABoolean],
+        "{}",
+        list(&compiled)
+    );
+    assert!(compiled.diagnostics[4].help.as_deref().unwrap_or_default().contains("`verify_tls: false`"));
+    for d in &compiled.diagnostics {
+        assert_eq!(d.fix, None, "{d}");
+    }
+}

@@ -26,6 +26,7 @@ pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Res
     let mut all = Vec::new();
     let mut exit = EXIT_OK;
     let mut summary = Summary::default();
+    let mut sarif = super::sarif::SarifLog::default();
     for_each_compiled(&files, |path, result| {
         match result {
             Ok(compiled) => {
@@ -47,6 +48,7 @@ pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Res
                         }
                     }
                     Format::Github => render_github(&mut out, &compiled.diagnostics)?,
+                    Format::Sarif => sarif.add_file(&compiled),
                     Format::Json => {}
                 }
                 if args.format == Format::Json {
@@ -63,6 +65,9 @@ pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Res
                 if args.format == Format::Github {
                     render_github(&mut out, std::slice::from_ref(&d))?;
                 }
+                if args.format == Format::Sarif {
+                    sarif.add_unreadable(&d);
+                }
                 all.push(d);
             }
         }
@@ -73,6 +78,7 @@ pub fn run(args: &CheckArgs, default_settings: PathBuf, color: Color) -> io::Res
             serde_json::to_writer_pretty(&mut out, &all)?;
             writeln!(out)?;
         }
+        Format::Sarif => sarif.write(&mut out, exit)?,
         Format::Human if !args.quiet => summary.print(&mut out, args.deny_warnings)?,
         _ => {}
     }

@@ -4,12 +4,15 @@ pub mod channels;
 pub mod check;
 pub mod codegen;
 pub mod flow;
+pub mod generate;
 pub mod logging;
+pub mod sarif;
 pub mod send;
 pub mod summary;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -27,9 +30,15 @@ The same compiler front end checks settings files in CI (`notifier check`), \
 generates the Rust dispatch table the `settings!` macro embeds (`notifier codegen`), \
 and loads settings at run time (`notifier send`, `notifier run`).";
 
+/// What `notifier --version` prints after the name: this version and the chaostoolkit-lib
+/// release whose wire (envelopes, requests, plugin calls) it follows.
+pub static VERSION: LazyLock<String> = LazyLock::new(|| {
+    format!("{} (wire: chaostoolkit-lib {})", env!("CARGO_PKG_VERSION"), notifier_core::wire::CHAOSTOOLKIT_LIB_VERSION)
+});
+
 /// The command line.
 #[derive(Debug, Parser)]
-#[command(name = "notifier", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]
+#[command(name = "notifier", version = VERSION.as_str(), about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]
 pub struct Cli {
     /// Options shared by every subcommand.
     #[command(flatten)]
@@ -83,8 +92,16 @@ pub enum Command {
     /// {"effect": "none"}, {"effect": "channel-skipped", "channel": N} or
     /// {"effect": "no-notifications"}.
     Check(CheckArgs),
-    /// Print the JSON Schema of the settings file (draft 2020-12).
-    Schema,
+    /// Print the JSON Schema of the settings file (draft 2020-12), or write it to a file.
+    ///
+    /// Editors use it for completion, hover text and validation: point the YAML language
+    /// server at it with a `# yaml-language-server: $schema=…` first line, or map it to
+    /// your settings files in the editor's settings (README, "Editor support").
+    #[command(after_help = "\
+Examples:
+  notifier schema > settings.schema.json
+  notifier schema --output .chaostoolkit/settings.schema.json")]
+    Schema(SchemaArgs),
     /// Print the Rust code the `settings!` macro generates for a settings file.
     Codegen(CodegenArgs),
     /// Send one event through the configured channels.
@@ -110,6 +127,53 @@ Examples:
     /// Validate a Chaos Toolkit experiment, sending validate-started, then
     /// validate-completed or validate-failed.
     Validate(ValidateCmd),
+    /// Print a shell completion script, generated from these very definitions.
+    #[command(after_help = "\
+Examples:
+  notifier completions bash > ~/.local/share/bash-completion/completions/notifier
+  notifier completions zsh > ~/.zfunc/_notifier      # with fpath+=~/.zfunc before compinit
+  notifier completions fish > ~/.config/fish/completions/notifier.fish
+  notifier completions powershell >> $PROFILE
+  echo 'eval (notifier completions elvish | slurp)' >> ~/.config/elvish/rc.elv")]
+    Completions(CompletionsArgs),
+    /// Print a manual page (roff), or write every page to a directory.
+    ///
+    /// Without arguments, notifier(1); with a subcommand's name, that subcommand's page
+    /// (notifier-check(1), …).
+    #[command(after_help = "\
+Examples:
+  notifier man | man -l -
+  notifier man check | man -l -
+  notifier man --dir /usr/local/share/man/man1")]
+    Man(ManArgs),
+}
+
+/// `notifier schema` options.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Write the schema to this file (parent directories are created) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `notifier completions` options.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `notifier man` options.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print, e.g. `check` [default: notifier(1) itself].
+    #[arg(value_name = "SUBCOMMAND", conflicts_with = "dir")]
+    pub subcommand: Option<String>,
+    /// Write notifier.1 and one page per subcommand (notifier-check.1, …) into this
+    /// directory (created if needed) instead of printing one page.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `notifier run` options.
@@ -231,14 +295,15 @@ Examples:
   notifier check                                  # ~/.chaostoolkit/settings.yaml
   notifier check settings.yaml other.yaml
   notifier check --format github --deny-warnings ci/settings.yaml
-  notifier check --format json settings.yaml | jq '.[] | select(.severity == \"error\")'")]
+  notifier check --format json settings.yaml | jq '.[] | select(.severity == \"error\")'
+  notifier check --format sarif ci/settings.yaml > notifier.sarif")]
 pub struct CheckArgs {
     /// Settings files to check [default: the --settings file, else ~/.chaostoolkit/settings.yaml].
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Output format: `human` (rustc-style with source lines), `json` (an array of
-    /// {file, line, column, pointer, severity, code, message, help, run_time}) or `github`
-    /// (workflow annotations for GitHub Actions).
+    /// {file, line, column, pointer, severity, code, message, help, run_time}), `github`
+    /// (workflow annotations for GitHub Actions) or `sarif` (SARIF 2.1.0 for code scanning).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Fail (exit 1) on warnings too.
@@ -258,6 +323,9 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`).
     Github,
+    /// SARIF 2.1.0: one rule per diagnostic code, results with their regions and fixes,
+    /// for GitHub code scanning and other SARIF viewers.
+    Sarif,
 }
 
 /// Colour choice.

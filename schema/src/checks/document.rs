@@ -90,13 +90,18 @@ fn check_channel(i: usize, channel: &Value, r: &mut Report<'_>) {
         Some(Value::String(t)) if t == "http" => check_http(&ptr, entry, r),
         Some(Value::String(t)) if t == "plugin" => check_plugin(&ptr, entry, r),
         Some(Value::String(t)) => {
-            let help = match did_you_mean(t, channel_types()) {
+            let suggestion = did_you_mean(t, channel_types());
+            let help = match suggestion {
                 Some(s) => format!(
                     "did you mean `{s}`? Chaos Toolkit matches the type exactly and silently ignores this channel"
                 ),
                 None => "expected `http` or `plugin`; Chaos Toolkit silently ignores other types".into(),
             };
-            r.error(Code::UnknownType, &format!("{ptr}/type"), format!("unknown channel type `{t}`")).help(help);
+            let reported = r.error(Code::UnknownType, &format!("{ptr}/type"), format!("unknown channel type `{t}`"));
+            match suggestion {
+                Some(s) => reported.fix(s).help(help),
+                None => reported.help(help),
+            }
         }
         Some(other) => r
             .error(

@@ -30,11 +30,13 @@ pub(super) fn check_events(ptr: &str, entry: &Map<String, Value>, r: &mut Report
                         seen.push(name.clone());
                     }
                     Value::String(name) => {
-                        let help = match did_you_mean(name, names()) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => format!("the events are: {}", names().collect::<Vec<_>>().join(", ")),
-                        };
-                        r.error(Code::UnknownEvent, &ip, format!("unknown event `{name}`")).help(help);
+                        let reported = r.error(Code::UnknownEvent, &ip, format!("unknown event `{name}`"));
+                        match did_you_mean(name, names()) {
+                            Some(s) => reported.fix(s).help(format!("did you mean `{s}`?")),
+                            None => {
+                                reported.help(format!("the events are: {}", names().collect::<Vec<_>>().join(", ")))
+                            }
+                        }
                     }
                     other => r
                         .error(

@@ -58,17 +58,18 @@ pub(super) fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'
 
 fn check_unknown_keys(ptr: &str, entry: &Map<String, Value>, known: &[String], kind: &str, r: &mut Report<'_>) {
     for key in entry.keys().filter(|k| !known.contains(k)) {
-        let help = match did_you_mean(key, known.iter().map(String::as_str)) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => format!("{kind} channels accept: {}", known[1..].join(", ")),
-        };
-        r.error(
-            Code::UnknownKey,
-            &format!("{ptr}/{}", escape_pointer(key)),
-            format!("unknown key `{key}` in {kind} channel"),
-        )
-        .at_key()
-        .help(help);
+        let suggestion = did_you_mean(key, known.iter().map(String::as_str));
+        let reported = r
+            .error(
+                Code::UnknownKey,
+                &format!("{ptr}/{}", escape_pointer(key)),
+                format!("unknown key `{key}` in {kind} channel"),
+            )
+            .at_key();
+        match suggestion {
+            Some(s) => reported.fix(s).help(format!("did you mean `{s}`?")),
+            None => reported.help(format!("{kind} channels accept: {}", known[1..].join(", "))),
+        }
     }
 }
 
@@ -77,6 +78,7 @@ fn check_bool(ptr: &str, entry: &Map<String, Value>, key: &str, string_consequen
         None | Some(Value::Bool(_)) => return,
         Some(v) => v,
     };
+    let mut fix = None;
     let help = match value {
         Value::String(s) => {
             let lowered = s.trim().to_ascii_lowercase();
@@ -85,15 +87,21 @@ fn check_bool(ptr: &str, entry: &Map<String, Value>, key: &str, string_consequen
                 "true" | "yes" | "on" | "1" => "true",
                 _ => "true` or `false",
             };
+            if !suggestion.contains('`') {
+                fix = Some(suggestion);
+            }
             format!("write `{key}: {suggestion}` without quotes; {string_consequence}")
         }
         Value::Null => format!("remove `{key}` to use the default, or write `true` or `false`"),
         _ => format!("write `{key}: true` or `{key}: false`"),
     };
-    r.error(
+    let reported = r.error(
         Code::NotABoolean,
         &format!("{ptr}/{key}"),
         format!("`{key}` must be a boolean, found {}", describe(value)),
-    )
-    .help(help);
+    );
+    match fix {
+        Some(fix) => reported.fix(fix).help(help),
+        None => reported.help(help),
+    }
 }
