@@ -37,6 +37,7 @@ fn http(url: &str, events: EventSet) -> ChannelDef {
             verify_tls: true,
             forward_event_payload: true,
             signing_secret: None,
+            body: notifier_core::BodyDef::Envelope,
         }),
     }
 }
