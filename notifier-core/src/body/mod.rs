@@ -310,7 +310,7 @@ impl Body {
             && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text)
         {
             return Err(RenderError {
-                message: format!("the rendered body is not valid JSON ({} is JSON): {e}", c.content_type),
+                message: format!("the rendered body is not valid JSON (in the body, {e})"),
                 range: None,
             });
         }
