@@ -106,6 +106,12 @@ fn check_conflicts(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
             }
         }
     }
+    let has_options = entry.get("options").is_some_and(|o| o.as_object().is_none_or(|m| !m.is_empty()));
+    if has_options && !has("template") && !has("format") {
+        r.error(Code::BodyConflict, &format!("{ptr}/options"), "`options` without a `format` or a `template`")
+            .at_key()
+            .help("`options` are read by a `format` (`notifier formats show NAME` lists its options) or a `template`");
+    }
     if has("content_type") && !has("template") {
         r.error(Code::BodyConflict, &format!("{ptr}/content_type"), "`content_type` without a `template`")
             .at_key()
