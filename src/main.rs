@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         Command::Send(args) => args.delivery.python = python,
         Command::Run(cmd) => cmd.delivery.python = python,
         Command::Validate(cmd) => cmd.delivery.python = python,
-        Command::Check(_) | Command::Schema | Command::Codegen(_) => {}
+        Command::Check(_) | Command::Schema | Command::Codegen(_) | Command::Formats(_) => {}
     }
     let explicit_settings = cli.global.settings.is_some();
     let settings = cli.global.settings.clone().unwrap_or_else(cli::default_settings_path);
@@ -32,6 +32,7 @@ fn main() -> ExitCode {
             Ok(0)
         }
         Command::Codegen(args) => cli::codegen::run(args, styled),
+        Command::Formats(args) => cli::formats::run(args),
         Command::Send(args) => match cli::send::run(args, &settings, explicit_settings, log_file.as_ref()) {
             Ok(code) => Ok(code),
             Err(e) => {
