@@ -39,9 +39,11 @@ use crate::envelope::Envelope;
 pub use context::{CONTEXT, ContextEntry, experiment_key, iso_time};
 pub use formats::{FORMATS, Format, OptionKind, OptionSpec};
 
-/// The template instructions one render may execute: far more than any body needs (the
-/// built-in formats use a few hundred), far fewer than a runaway loop would.
-pub const FUEL: u64 = 200_000;
+/// The work one render may do, in minijinja's fuel: one per instruction, plus one per 64
+/// bytes of data made or read. Far more than any body needs (a built-in format with a
+/// megabyte payload uses a few hundred thousand), far less than a runaway loop would
+/// (a few tenths of a second of work at most).
+pub const FUEL: u64 = 5_000_000;
 
 /// The content type of a `template:` without `content_type`.
 pub const DEFAULT_CONTENT_TYPE: &str = "application/json";
