@@ -267,6 +267,33 @@ impl Object for EnvelopeRef {
     }
 }
 
+/// Writes `s` as a JSON string (quotes included): `"`, `\\` and control characters
+/// escaped, everything else as is (UTF-8), in runs.
+pub(super) fn write_json_str(out: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
+    out.write_char('"')?;
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f | 0x7f => "",
+            _ => continue,
+        };
+        out.write_str(&s[start..i])?;
+        if escape.is_empty() {
+            write!(out, "\\u{b:04x}")?;
+        } else {
+            out.write_str(escape)?;
+        }
+        start = i + 1;
+    }
+    out.write_str(&s[start..])?;
+    out.write_char('"')
+}
+
 /// A template value as JSON text: envelope values straight from the envelope (fast, in
 /// its key order), anything else through minijinja's serialisation. Non-finite numbers
 /// become `null`, so the result is always JSON.
@@ -322,8 +349,16 @@ fn duration(env: &Envelope) -> Option<f64> {
     }
 }
 
+/// `12.3 s`: tenths, rounded (written by hand: `{:.1}` takes a slow exact path for
+/// small numbers).
 fn duration_text(seconds: f64) -> String {
-    format!("{seconds:.1} s")
+    let tenths = (seconds * 10.0).round();
+    if !tenths.is_finite() || tenths.abs() >= 1e15 {
+        return format!("{seconds:.1} s");
+    }
+    let tenths = tenths as i64;
+    let sign = if tenths < 0 { "-" } else { "" };
+    format!("{sign}{}.{} s", tenths.unsigned_abs() / 10, tenths.unsigned_abs() % 10)
 }
 
 fn error_text(env: &Envelope) -> Option<String> {
@@ -364,6 +399,10 @@ fn summary(env: &Envelope) -> String {
 
 /// `text` on one line, cut to `max` characters (with `…`).
 fn one_line(text: &str, max: usize) -> String {
+    // The common case: short, printable, nothing to trim.
+    if text.len() <= max && !text.chars().any(char::is_control) && text.trim().len() == text.len() {
+        return text.to_owned();
+    }
     let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let flat = flat.trim();
     if flat.chars().count() <= max {
@@ -424,7 +463,24 @@ pub fn iso_time(ts: f64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z", rem / 3600, (rem / 60) % 60, rem % 60)
+    // By hand: `format!` with seven padded fields costs more than the rest of a card.
+    let mut out = String::with_capacity(27);
+    let mut digits = |value: u64, width: u32, then: Option<char>| {
+        for i in (0..width).rev() {
+            out.push(char::from(b'0' + ((value / 10u64.pow(i)) % 10) as u8));
+        }
+        if let Some(c) = then {
+            out.push(c);
+        }
+    };
+    digits(y.clamp(0, 9999) as u64, 4, Some('-'));
+    digits(u64::from(m), 2, Some('-'));
+    digits(u64::from(d), 2, Some('T'));
+    digits((rem / 3600) as u64, 2, Some(':'));
+    digits(((rem / 60) % 60) as u64, 2, Some(':'));
+    digits((rem % 60) as u64, 2, Some('.'));
+    digits(micros as u64, 6, Some('Z'));
+    out
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's
