@@ -348,3 +348,31 @@ fn pagerduty_resolves_what_a_failed_run_of_the_same_experiment_opened() {
     later.payload["experiment"]["title"] = json!("Another experiment");
     assert_ne!(render(&body, later).unwrap()["dedup_key"], failed["dedup_key"]);
 }
+
+/// docs/TEMPLATES.md documents every context variable, format, option and body code the
+/// code has (the lists come from the code; the doc must keep up).
+#[test]
+fn the_templates_doc_lists_every_variable_format_option_and_code() {
+    let doc = std::fs::read_to_string(Path::new(ROOT).join("docs/TEMPLATES.md")).unwrap();
+    for entry in notifier_core::body::CONTEXT {
+        assert!(doc.contains(&format!("| `{}` |", entry.name)), "context variable `{}`", entry.name);
+    }
+    for format in FORMATS {
+        assert!(doc.contains(&format!("| `{}` |", format.name)), "format `{}`", format.name);
+        for option in format.options {
+            assert!(doc.contains(&format!("| `{}` |", option.name)), "option `{}.{}`", format.name, option.name);
+        }
+    }
+    use notifier::schema::Code;
+    for code in [
+        Code::TemplateSyntax,
+        Code::UnknownTemplateVariable,
+        Code::InvalidBody,
+        Code::UnknownFormat,
+        Code::InvalidFormatOption,
+        Code::BodyConflict,
+        Code::InvalidContentType,
+    ] {
+        assert!(doc.contains(&format!("| `{code}` |")), "code `{code}`");
+    }
+}
