@@ -51,12 +51,10 @@ fn format_body(name: &str, options: Value, env: &Envelope) -> Option<Vec<u8>> {
 
 /// What each channel of `SETTINGS` must send for `env`: (path, content type, body).
 fn expected(env: &Envelope) -> Vec<(&'static str, &'static str, Vec<u8>)> {
-    let mut out = vec![(
-        "/teams",
-        "application/json",
-        format_body("teams", json!({}), env).unwrap(),
-    )];
-    if let Some(body) = format_body("pagerduty", json!({"routing_key": PD_KEY, "severity": {"failed": "critical"}}), env) {
+    let mut out = vec![("/teams", "application/json", format_body("teams", json!({}), env).unwrap())];
+    if let Some(body) =
+        format_body("pagerduty", json!({"routing_key": PD_KEY, "severity": {"failed": "critical"}}), env)
+    {
         out.push(("/pagerduty", "application/json", body));
     }
     out.push((
@@ -64,7 +62,12 @@ fn expected(env: &Envelope) -> Vec<(&'static str, &'static str, Vec<u8>)> {
         "application/cloudevents+json; charset=UTF-8",
         format_body("cloudevents", json!({"source": "urn:chaostoolkit:ci"}), env).unwrap(),
     ));
-    let text = Body::template("{{ summary }} [{{ options.team }}]", "text/plain; charset=utf-8", json!({"team": "SRE"}).as_object().cloned().unwrap()).unwrap();
+    let text = Body::template(
+        "{{ summary }} [{{ options.team }}]",
+        "text/plain; charset=utf-8",
+        json!({"team": "SRE"}).as_object().cloned().unwrap(),
+    )
+    .unwrap();
     out.push(("/text", "text/plain; charset=utf-8", text.render(&Arc::new(env.clone())).unwrap().unwrap()));
     out.push(("/envelope", "application/json", env.to_wire_json()));
     out

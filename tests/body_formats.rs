@@ -113,7 +113,8 @@ fn expect_sent(format: &str, event: Event, env: &Envelope, sent: bool) {
 
 #[test]
 fn hostile_payloads_stay_within_every_limit() {
-    let huge = format!("\"}}\n{}<b>&</b> `x` {}\u{0}\u{1b}\u{85}\u{2028}é😀", "{{ x }}".repeat(5_000), "a".repeat(200_000));
+    let huge =
+        format!("\"}}\n{}<b>&</b> `x` {}\u{0}\u{1b}\u{85}\u{2028}é😀", "{{ x }}".repeat(5_000), "a".repeat(200_000));
     let journal = json!({
         "experiment": {"title": huge, "description": huge},
         "status": huge, "deviated": false, "duration": 1e300,
@@ -128,7 +129,7 @@ fn hostile_payloads_stay_within_every_limit() {
                 _ => journal.clone(),
             };
             let error = event.name().ends_with("-failed").then(|| json!(huge));
-            let env = Envelope::at(event, payload, error, 1_795_976_704.49494);
+            let env = Envelope::at(event, payload, error, 1_795_976_704.494_94);
             if let Some(out) = render(&body, env.clone()) {
                 validate(format.name, event, &env, &out);
             }

@@ -519,7 +519,8 @@ fn template_problems_point_into_the_template() {
     has("plain-text-secret", 25, "0123456789abcdef");
     has("body-conflict", 30, "format");
     for (code, _, _, effect) in &found {
-        let want = if code.ends_with("variable") || code == "plain-text-secret" { "\"none\"" } else { "\"channel-skipped\"" };
+        let want =
+            if code.ends_with("variable") || code == "plain-text-secret" { "\"none\"" } else { "\"channel-skipped\"" };
         assert_eq!(effect, want, "{code}");
     }
 }

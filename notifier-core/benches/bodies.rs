@@ -77,4 +77,3 @@ fn render_envelope_default(bencher: Bencher) {
 fn compile_teams_card(bencher: Bencher) {
     bencher.bench_local(|| Body::format("teams", black_box(Map::new())));
 }
-

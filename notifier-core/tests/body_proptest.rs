@@ -49,12 +49,11 @@ fn json_value() -> impl Strategy<Value = Value> {
 /// A payload shaped like a journal or an experiment, with hostile values where the
 /// helpers and templates look.
 fn payload() -> impl Strategy<Value = Value> {
-    (json_value(), hostile_string(), json_value(), prop::collection::vec(json_value(), 0..5), hostile_string()).prop_map(
-        |(any, title, k, list, status)| {
+    (json_value(), hostile_string(), json_value(), prop::collection::vec(json_value(), 0..5), hostile_string())
+        .prop_map(|(any, title, k, list, status)| {
             json!({"experiment": {"title": title}, "title": title, "k": k, "list": list, "status": status,
                    "deviated": any.is_null(), "duration": 1.5, "other": any})
-        },
-    )
+        })
 }
 
 fn event() -> impl Strategy<Value = Event> {
@@ -74,7 +73,7 @@ proptest! {
         event in event(), payload in payload(), error in proptest::option::of(json_value()),
     ) {
         let body = Body::template(TEMPLATE, "application/json", Map::new()).unwrap();
-        let env = Arc::new(Envelope::at(event, payload, error, 1_795_976_704.49494));
+        let env = Arc::new(Envelope::at(event, payload, error, 1_795_976_704.494_94));
         let out = body.render(&env).unwrap().expect("a body");
         let doc: Value = serde_json::from_slice(&out).expect("always JSON");
         let keys: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
@@ -98,7 +97,7 @@ proptest! {
     fn built_in_formats_are_json_for_any_payload(
         event in event(), payload in payload(), error in proptest::option::of(json_value()),
     ) {
-        let env = Arc::new(Envelope::at(event, payload, error, 1_795_976_704.49494));
+        let env = Arc::new(Envelope::at(event, payload, error, 1_795_976_704.494_94));
         for format in FORMATS {
             let mut options = Map::new();
             if format.name == "pagerduty" {

@@ -7,8 +7,8 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::Value as JValue;
+use minijinja::value::{Enumerator, Object, ObjectRepr};
 use serde_json::Value;
 
 use crate::envelope::Envelope;
@@ -46,7 +46,10 @@ pub const CONTEXT: &[ContextEntry] = &[
     ContextEntry { name: "error_text", doc: "`error` as one string (JSON text when it is not a string), or none" },
     ContextEntry { name: "headline", doc: "`Chaos run failed`, `Chaos validate started`, …" },
     ContextEntry { name: "summary", doc: "one line: `run-failed: Stop the DB (status failed, 12.3 s): <error>`" },
-    ContextEntry { name: "event_id", doc: "a stable id of this event (UUID form): the same for every channel and retry" },
+    ContextEntry {
+        name: "event_id",
+        doc: "a stable id of this event (UUID form): the same for every channel and retry",
+    },
     ContextEntry {
         name: "experiment_key",
         doc: "a stable key per experiment, `chaostoolkit/<title-slug>-<hash>`: PagerDuty `dedup_key`, Opsgenie `alias`",

@@ -326,7 +326,9 @@ impl OptionSpec {
                 Value::String(s) if s.is_empty() => {
                     Err(vec![problem(None, format!("option `{key}` is empty"), Some(self.doc.to_owned()))])
                 }
-                Value::String(_) => Err(vec![problem(None, format!("option `{key}` is longer than {max} characters"), None)]),
+                Value::String(_) => {
+                    Err(vec![problem(None, format!("option `{key}` is longer than {max} characters"), None)])
+                }
                 _ => Err(vec![problem(None, format!("option `{key}` must be a string"), Some(self.doc.to_owned()))]),
             },
             OptionKind::Choice { keys, values } => {
@@ -347,11 +349,7 @@ impl OptionSpec {
                             Some(format!("its entries are: {}", keys.join(", "))),
                         ));
                     } else if !v.as_str().is_some_and(|s| values.contains(&s)) {
-                        out.push(problem(
-                            Some(k),
-                            format!("`{key}.{k}` must be one of {}", values.join(", ")),
-                            None,
-                        ));
+                        out.push(problem(Some(k), format!("`{key}.{k}` must be one of {}", values.join(", ")), None));
                     }
                 }
                 if out.is_empty() { Ok(()) } else { Err(out) }

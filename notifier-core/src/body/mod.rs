@@ -33,8 +33,10 @@ use std::sync::Arc;
 use minijinja::{Environment, UndefinedBehavior, Value as JValue};
 use serde_json::{Map, Value};
 
-use crate::channel::Str;
 use crate::envelope::Envelope;
+
+/// A `'static`-or-owned string (as [`crate::channel::Str`], which names this module).
+type Str = Cow<'static, str>;
 
 pub use context::{CONTEXT, ContextEntry, experiment_key, iso_time};
 pub use formats::{FORMATS, Format, OptionKind, OptionSpec};

@@ -11,16 +11,15 @@ use crate::envelope::{Envelope, exception};
 use crate::event::Event;
 
 /// The timestamp of every sample: 2026-11-29T18:25:04.494940Z.
-pub const SAMPLE_TS: f64 = 1_795_976_704.49494;
+pub const SAMPLE_TS: f64 = 1_795_976_704.494_94;
 
 /// A sample envelope of `event`.
 pub fn envelope(event: Event) -> Envelope {
     let (payload, error) = match event {
         Event::DiscoveryStarted => (json!("chaostoolkit-kubernetes"), None),
-        Event::DiscoveryCompleted => (
-            json!({"extension": {"name": "chaostoolkit-kubernetes", "version": "0.26.4"}, "activities": []}),
-            None,
-        ),
+        Event::DiscoveryCompleted => {
+            (json!({"extension": {"name": "chaostoolkit-kubernetes", "version": "0.26.4"}, "activities": []}), None)
+        }
         Event::DiscoveryFailed => (
             json!("chaostoolkit-kubernetes"),
             Some(exception("DiscoveryFailed", "package not found: chaostoolkit-kubernetes")),
@@ -35,7 +34,9 @@ pub fn envelope(event: Event) -> Envelope {
         }
         Event::RunCompleted => (journal("completed", false), None),
         Event::RunDeviated => (journal("completed", true), None),
-        Event::RunFailed => (journal("failed", false), Some(exception("ActivityFailed", "probe service-answers failed"))),
+        Event::RunFailed => {
+            (journal("failed", false), Some(exception("ActivityFailed", "probe service-answers failed")))
+        }
     };
     Envelope::at(event, payload, error, SAMPLE_TS)
 }

@@ -11,8 +11,12 @@ fn render(body: &Body, env: Envelope) -> Result<Option<String>, RenderError> {
 
 #[test]
 fn interpolated_values_are_json_values() {
-    let body = Body::template(r#"{"t": {{ title }}, "p": {{ payload.experiment }}, "n": {{ nope.x }}}"#, "application/json", Map::new())
-        .unwrap();
+    let body = Body::template(
+        r#"{"t": {{ title }}, "p": {{ payload.experiment }}, "n": {{ nope.x }}}"#,
+        "application/json",
+        Map::new(),
+    )
+    .unwrap();
     let out = render(&body, samples::envelope(Event::RunFailed)).unwrap().unwrap();
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["t"], json!("Stop the DB"));
@@ -44,14 +48,20 @@ fn an_empty_render_sends_nothing_and_invalid_json_is_an_error() {
 
 #[test]
 fn runaway_templates_run_out_of_fuel() {
-    let body = Body::template("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "text/plain", Map::new()).unwrap();
+    let body = Body::template(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "text/plain",
+        Map::new(),
+    )
+    .unwrap();
     let err = render(&body, samples::envelope(Event::RunStarted)).unwrap_err();
     assert!(err.message.contains("fuel"), "{err}");
 }
 
 #[test]
 fn unknown_variables_are_listed_with_their_place() {
-    let src = r#"{"a": {{ paylod.title }}, "b": {{ payload.x }}{% set y = 1 %}, "c": {{ y }}, "d": {{ range(2) | list }}}"#;
+    let src =
+        r#"{"a": {{ paylod.title }}, "b": {{ payload.x }}{% set y = 1 %}, "c": {{ y }}, "d": {{ range(2) | list }}}"#;
     let body = Body::template(src, "application/json", Map::new()).unwrap();
     let unknown = body.unknown_variables();
     assert_eq!(unknown.len(), 1, "{unknown:?}");
@@ -68,7 +78,8 @@ fn every_format_renders_valid_bodies_for_every_sample() {
         }
         let body = Body::format(format.name, options).unwrap_or_else(|e| panic!("{}: {e}", format.name));
         for event in Event::ALL {
-            let out = render(&body, samples::envelope(event)).unwrap_or_else(|e| panic!("{} {event}: {e}", format.name));
+            let out =
+                render(&body, samples::envelope(event)).unwrap_or_else(|e| panic!("{} {event}: {e}", format.name));
             if let Some(out) = out {
                 serde_json::from_str::<Value>(&out).unwrap_or_else(|e| panic!("{} {event}: {e}\n{out}", format.name));
             }

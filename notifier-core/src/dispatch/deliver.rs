@@ -49,10 +49,8 @@ pub(super) async fn deliver_channel(
                     Ok(Some(bytes)) => (bytes::Bytes::from(bytes), event.message_id()),
                     Ok(None) => return channel.outcome(Outcome::NoBody, 0, started.elapsed()),
                     Err(e) => {
-                        let reason = target.redactor.redact(&format!(
-                            "notification to {} not sent: {e}",
-                            target.configured_url
-                        ));
+                        let reason =
+                            target.redactor.redact(&format!("notification to {} not sent: {e}", target.configured_url));
                         return channel.outcome(
                             Outcome::Failed { kind: FailureKind::Body, reason },
                             0,

@@ -77,8 +77,12 @@ fn check_options_shape(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>
             Some(map.clone())
         }
         Some(other) => {
-            r.error(Code::InvalidFormatOption, &options_ptr, format!("`options` must be a mapping, found {}", describe(other)))
-                .help("write `options: {routing_key: ${PAGERDUTY_KEY}}`, one option per key");
+            r.error(
+                Code::InvalidFormatOption,
+                &options_ptr,
+                format!("`options` must be a mapping, found {}", describe(other)),
+            )
+            .help("write `options: {routing_key: ${PAGERDUTY_KEY}}`, one option per key");
             None
         }
     }
@@ -89,9 +93,13 @@ fn check_conflicts(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
     let has = |k: &str| entry.get(k).is_some_and(|v| !v.is_null());
     let default_format = entry.get("format").and_then(Value::as_str) == Some(body::DEFAULT_FORMAT);
     if has("template") && has("format") {
-        r.error(Code::BodyConflict, &format!("{ptr}/format"), "a channel has either a `template` or a `format`, not both")
-            .at_key()
-            .help("keep `template` (a copy of a format is `notifier formats show NAME`) or `format`");
+        r.error(
+            Code::BodyConflict,
+            &format!("{ptr}/format"),
+            "a channel has either a `template` or a `format`, not both",
+        )
+        .at_key()
+        .help("keep `template` (a copy of a format is `notifier formats show NAME`) or `format`");
     }
     if entry.get("forward_event_payload") == Some(&Value::Bool(false)) {
         for key in ["template", "format"] {
@@ -99,10 +107,14 @@ fn check_conflicts(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>) {
                 r.error(
                     Code::BodyConflict,
                     &format!("{ptr}/{key}"),
-                    format!("`{key}` on a channel with `forward_event_payload: false`, which sends a GET without a body"),
+                    format!(
+                        "`{key}` on a channel with `forward_event_payload: false`, which sends a GET without a body"
+                    ),
                 )
                 .at_key()
-                .help("remove `forward_event_payload: false` to POST the body, or remove `{key}`".replace("{key}", key));
+                .help(
+                    "remove `forward_event_payload: false` to POST the body, or remove `{key}`".replace("{key}", key),
+                );
             }
         }
     }
@@ -131,8 +143,12 @@ fn check_content_type(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'_>)
             None
         }
         Some(other) => {
-            r.error(Code::InvalidContentType, &ct_ptr, format!("`content_type` must be a string, found {}", describe(other)))
-                .help("write e.g. `content_type: text/plain`");
+            r.error(
+                Code::InvalidContentType,
+                &ct_ptr,
+                format!("`content_type` must be a string, found {}", describe(other)),
+            )
+            .help("write e.g. `content_type: text/plain`");
             None
         }
     }
@@ -162,16 +178,27 @@ fn check_template_body(
     let source = match template {
         Value::String(s) if !s.trim().is_empty() => s,
         other => {
-            r.error(Code::TemplateSyntax, &t_ptr, format!("`template` must be a non-empty string, found {}", describe(other)))
-                .help("write the body as a YAML block: `template: |` and the template indented below");
+            r.error(
+                Code::TemplateSyntax,
+                &t_ptr,
+                format!("`template` must be a non-empty string, found {}", describe(other)),
+            )
+            .help("write the body as a YAML block: `template: |` and the template indented below");
             return;
         }
     };
     let body = match Body::template(source, content_type, options) {
         Ok(body) => body,
         Err(BodyError::Syntax { message, range }) => {
-            r.push_in_value(Severity::Error, Code::TemplateSyntax, &t_ptr, source, range, format!("template syntax error: {message}"))
-                .help(TEMPLATE_HELP);
+            r.push_in_value(
+                Severity::Error,
+                Code::TemplateSyntax,
+                &t_ptr,
+                source,
+                range,
+                format!("template syntax error: {message}"),
+            )
+            .help(TEMPLATE_HELP);
             return;
         }
         Err(other) => {
@@ -265,10 +292,7 @@ fn check_renders(pointer: &str, source: Option<&str>, body: &Body, events: Event
         n => format!(" (and for {} other events)", n - 1),
     };
     let what = if source.is_some() { "the template" } else { "this format" };
-    let message = format!(
-        "{what} does not make a valid body for a sample `{first}` event{also}: {}",
-        error.message
-    );
+    let message = format!("{what} does not make a valid body for a sample `{first}` event{also}: {}", error.message);
     let help = if source.is_some_and(|s| s.contains("\"{{")) && body.is_json() {
         "`{{ … }}` writes a complete JSON value, quotes included: write `\"key\": {{ value }}`, \
          and build longer strings inside the expression: `{{ \"Run \" ~ title ~ \" failed\" }}`"
