@@ -513,7 +513,7 @@ fn template_problems_point_into_the_template() {
     has("template-syntax", 8, "}}");
     // Inside a double-quoted scalar, after `\"` escapes.
     has("unknown-template-variable", 12, "paylod.title");
-    has("invalid-body", 17, "{\"text\"");
+    has("invalid-body", 17, "title");
     has("unknown-format", 20, "msteams");
     has("invalid-format-option", 26, "fatal");
     has("plain-text-secret", 25, "0123456789abcdef");

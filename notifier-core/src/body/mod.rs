@@ -326,6 +326,48 @@ impl Body {
     }
 }
 
+impl Body {
+    /// Like [`render`](Body::render), for the settings compiler: every body is parsed
+    /// (built-in formats too), and the range of a body that is not valid JSON is the
+    /// template text, or the `{{ expression }}`, that wrote the offending character, so
+    /// the mistake can be shown in the settings file. Slower than `render`.
+    pub fn render_located(&self, envelope: &Arc<Envelope>) -> Result<Option<Vec<u8>>, RenderError> {
+        let Some(c) = &self.inner else { return Ok(Some(envelope.to_wire_json())) };
+        let template =
+            c.env.get_template(NAME).map_err(|e| RenderError { message: describe_error(&e), range: e.range() })?;
+        let ctx = context::Ctx::new(envelope.clone(), c.options.clone());
+        let (text, spans) = template.render_with_spans(JValue::from_object(ctx)).map_err(|e| RenderError {
+            message: format!("the body template failed: {}", describe_error(&e)),
+            range: e.range(),
+        })?;
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        if c.json
+            && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text)
+        {
+            // The byte of the rendered body the parser stopped at (its line and column
+            // count from 1), and the template source that wrote it.
+            let line_start: usize = text.split_inclusive('\n').take(e.line().saturating_sub(1)).map(str::len).sum();
+            let at = (line_start + e.column().saturating_sub(1)).min(text.len().saturating_sub(1));
+            let span = spans.iter().find(|s| s.output_range().contains(&at)).or_else(|| spans.last());
+            let range = span.map(|s| match s.kind() {
+                minijinja::OutputSpanKind::Raw => {
+                    let start = s.source_range().start + (at - s.output_range().start.min(at));
+                    let end = template.source()[start..].chars().next().map_or(start, |ch| start + ch.len_utf8());
+                    start..end
+                }
+                _ => s.source_range(),
+            });
+            return Err(RenderError {
+                message: format!("the rendered body is not valid JSON (in the body, {e})"),
+                range,
+            });
+        }
+        Ok(Some(text.into_bytes()))
+    }
+}
+
 /// minijinja's error as one line: its kind and detail, and the template line.
 fn describe_error(e: &minijinja::Error) -> String {
     let mut text = match e.detail() {

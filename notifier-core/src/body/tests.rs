@@ -115,3 +115,17 @@ fn content_types() {
     assert!(!is_valid_content_type("json"));
     assert!(!is_valid_content_type("text/plain\r\nX: y"));
 }
+
+#[test]
+fn invalid_json_is_located_in_the_template() {
+    let src = r#"{"text": "Run {{ title }} failed"}"#;
+    let body = Body::template(src, "application/json", Map::new()).unwrap();
+    let err = body.render_located(&Arc::new(samples::envelope(Event::RunFailed))).unwrap_err();
+    assert_eq!(&src[err.range.unwrap()], "title");
+    let src = "{\"a\": 1,\n \"b\": {{ event }} }}";
+    let body = Body::template(src, "application/json", Map::new()).unwrap();
+    let err = body.render_located(&Arc::new(samples::envelope(Event::RunFailed))).unwrap_err();
+    let range = err.range.clone().unwrap();
+    assert_eq!(&src[range.clone()], "}", "{err}");
+    assert_eq!(range.start, src.len() - 1);
+}

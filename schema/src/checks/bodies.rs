@@ -276,12 +276,35 @@ fn check_format(
     }
 }
 
+/// Whether a `{{` of the template opens inside a JSON string of its text (an odd number
+/// of unescaped `"` before it on its line): the usual way to get an invalid JSON body.
+fn expression_in_a_string(source: &str) -> bool {
+    source.lines().any(|line| {
+        let mut quotes = 0;
+        let mut escaped = false;
+        let bytes = line.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'\\' if !escaped => {
+                    escaped = true;
+                    continue;
+                }
+                b'"' if !escaped => quotes += 1,
+                b'{' if bytes.get(i + 1) == Some(&b'{') && quotes % 2 == 1 => return true,
+                _ => {}
+            }
+            escaped = false;
+        }
+        false
+    })
+}
+
 /// Renders `body` for a sample of every event in `events` and reports, once, the events
 /// whose body fails to render or is not valid for its content type.
 fn check_renders(pointer: &str, source: Option<&str>, body: &Body, events: EventSet, r: &mut Report<'_>) {
     let mut failing: Vec<(Event, notifier_core::body::RenderError)> = Vec::new();
     for event in Event::ALL.into_iter().filter(|e| events.contains(*e)) {
-        if let Err(e) = body.render(&Arc::new(samples::envelope(event))) {
+        if let Err(e) = body.render_located(&Arc::new(samples::envelope(event))) {
             failing.push((event, e));
         }
     }
@@ -293,7 +316,7 @@ fn check_renders(pointer: &str, source: Option<&str>, body: &Body, events: Event
     };
     let what = if source.is_some() { "the template" } else { "this format" };
     let message = format!("{what} does not make a valid body for a sample `{first}` event{also}: {}", error.message);
-    let help = if source.is_some_and(|s| s.contains("\"{{")) && body.is_json() {
+    let help = if source.is_some_and(expression_in_a_string) && body.is_json() {
         "`{{ … }}` writes a complete JSON value, quotes included: write `\"key\": {{ value }}`, \
          and build longer strings inside the expression: `{{ \"Run \" ~ title ~ \" failed\" }}`"
     } else if body.is_json() {
