@@ -17,13 +17,22 @@ pub fn char_positions(source: &SourceFile, span: Span, value: &str) -> Option<Ve
     if span.start.line == 0 {
         return None;
     }
-    let line_start = source.byte_offset(span.start.line, 0);
-    let text = source.text.get(line_start..)?;
-    // Every source character from the start of the scalar's line, with its position.
+    // A block scalar's span starts at its first content line, after the header and any
+    // empty lines, which belong to the value: start reading that far up.
+    let mut first = span.start.line;
+    while first > 1 && source.line_text(first - 1).trim().is_empty() {
+        first -= 1;
+    }
+    let text = source.text.get(source.byte_offset(first, 0)..)?;
+    // Every source character from there, with its position.
     let mut chars = Vec::new();
-    let mut line = span.start.line;
+    let mut line_starts = Vec::new();
+    let mut line = first;
     let mut col = 0;
     for c in text.chars() {
+        if col == 0 {
+            line_starts.push(chars.len());
+        }
         chars.push((c, Pos { line, col }));
         if c == '\n' {
             line += 1;
@@ -32,21 +41,25 @@ pub fn char_positions(source: &SourceFile, span: Span, value: &str) -> Option<Ve
             col += 1;
         }
     }
-    let at = span.start.col.min(chars.len());
+    let own_line = *line_starts.get(span.start.line - first)?;
+    let at = (own_line + span.start.col).min(chars.len());
     let want = value.chars().count();
     let matches = |(decoded, positions): (String, Vec<Pos>)| -> Option<Vec<Pos>> {
         let decoded: String = decoded.chars().take(want).collect();
         (decoded == value && positions.len() >= want).then(|| positions.into_iter().take(want).collect())
     };
-    match chars.get(at)?.0 {
-        '"' => matches(flow(&chars[at + 1..], Some('"'), want)),
-        '\'' => matches(flow(&chars[at + 1..], Some('\''), want)),
-        // A block scalar's span starts at its first content line (after the `|` or `>`
-        // header), so a plain-looking start may be either.
-        _ => matches(flow(&chars[at..], None, want))
-            .or_else(|| matches(block(&chars, false, want)))
-            .or_else(|| matches(block(&chars, true, want))),
-    }
+    // The first character of a block scalar's content may be anything, a quote
+    // included: every reading that can apply is tried, and only one that gives the
+    // value back is used.
+    let quoted = match chars.get(at)?.0 {
+        q @ ('"' | '\'') => matches(flow(&chars[at + 1..], Some(q), want)),
+        _ => None,
+    };
+    quoted.or_else(|| matches(flow(&chars[at..], None, want))).or_else(|| {
+        line_starts[..=span.start.line - first].iter().rev().find_map(|&from| {
+            matches(block(&chars[from..], false, want)).or_else(|| matches(block(&chars[from..], true, want)))
+        })
+    })
 }
 
 /// A quoted or plain scalar: escapes (double quotes), `''` (single quotes), and line
