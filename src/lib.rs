@@ -60,6 +60,11 @@ pub use notifier_macros::settings;
 #[cfg(feature = "loader")]
 pub use notifier_schema as schema;
 
+/// Request bodies: the default envelope, a `template:`, or a built-in `format:` (Teams,
+/// Slack, PagerDuty, CloudEvents…), compiled once per notifier and rendered per event
+/// (docs/TEMPLATES.md).
+pub use notifier_core::body;
+
 /// Channel definitions, for programs that build a channel table by hand
 /// ([`Notifier::builder`]) or read the one a settings file gives.
 pub mod channel {

@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         Command::Send(args) => args.delivery.python = python,
         Command::Run(cmd) => cmd.delivery.python = python,
         Command::Validate(cmd) => cmd.delivery.python = python,
-        Command::Check(_) | Command::Schema(_) | Command::Codegen(_) => {}
+        Command::Check(_) | Command::Schema(_) | Command::Codegen(_) | Command::Formats(_) => {}
         Command::Completions(_) | Command::Man(_) => {}
     }
     let explicit_settings = cli.global.settings.is_some();
@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cli::check::run(args, settings, cli.global.color),
         Command::Schema(args) => cli::generate::schema(args, &mut std::io::stdout().lock()),
         Command::Codegen(args) => cli::codegen::run(args, styled),
+        Command::Formats(args) => cli::formats::run(args),
         Command::Send(args) => match cli::send::run(args, &settings, explicit_settings, log_file.as_ref()) {
             Ok(code) => Ok(code),
             Err(e) => {

@@ -481,6 +481,51 @@ fn snapshot_notifications_as_a_mapping() {
 }
 
 #[test]
+fn snapshot_bodies() {
+    let (code, out) = human("tests/fixtures/check/bodies.yaml");
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("bodies", out);
+}
+
+/// Template problems are located at the offending character inside the template, through
+/// a literal block, a double-quoted scalar with escapes and a folded block; each skips only
+/// its own channel at run time.
+#[test]
+fn template_problems_point_into_the_template() {
+    let o = notifier(Path::new(ROOT), &["check", "--format", "json", "tests/fixtures/check/bodies.yaml"]);
+    assert_exit(&o, 1);
+    let text = std::fs::read_to_string(Path::new(ROOT).join("tests/fixtures/check/bodies.yaml")).unwrap();
+    let found: Vec<(String, usize, usize, String)> = json(&o)
+        .iter()
+        .map(|d| {
+            let at = |k: &str| d[k].as_u64().unwrap() as usize;
+            (d["code"].as_str().unwrap().to_owned(), at("line"), at("column"), d["run_time"]["effect"].to_string())
+        })
+        .collect();
+    let has = |code: &str, line: usize, needle: &str| {
+        let column = column_of(&text, line, needle);
+        assert!(
+            found.iter().any(|(c, l, col, _)| c == code && *l == line && *col == column),
+            "no {code} at {line}:{column} (`{needle}`) in {found:?}"
+        );
+    };
+    // `truncate(200 }}`: the `}` where a `,` or `)` was expected.
+    has("template-syntax", 8, "}}");
+    // Inside a double-quoted scalar, after `\"` escapes.
+    has("unknown-template-variable", 12, "paylod.title");
+    has("invalid-body", 17, "title");
+    has("unknown-format", 20, "msteams");
+    has("invalid-format-option", 26, "fatal");
+    has("plain-text-secret", 25, "0123456789abcdef");
+    has("body-conflict", 30, "format");
+    for (code, _, _, effect) in &found {
+        let want =
+            if code.ends_with("variable") || code == "plain-text-secret" { "\"none\"" } else { "\"channel-skipped\"" };
+        assert_eq!(effect, want, "{code}");
+    }
+}
+
+#[test]
 fn snapshot_malformed_yaml() {
     let (code, out) = human("tests/fixtures/check/malformed.yaml");
     assert_eq!(code, 2);

@@ -10,7 +10,8 @@ use std::process::{Command, Output, Stdio};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The subcommands users type (`help` is clap's own).
-const SUBCOMMANDS: &[&str] = &["check", "schema", "codegen", "send", "run", "validate", "completions", "man"];
+const SUBCOMMANDS: &[&str] =
+    &["check", "schema", "codegen", "formats", "send", "run", "validate", "completions", "man"];
 
 fn notifier(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_notifier"))
@@ -225,6 +226,8 @@ fn man_dir_writes_one_page_per_subcommand_that_man_can_read() {
     written.sort();
     let mut expected: Vec<String> = SUBCOMMANDS.iter().map(|s| format!("notifier-{s}.1")).collect();
     expected.push("notifier.1".into());
+    // Nested subcommands get their own page too.
+    expected.push("notifier-formats-show.1".into());
     expected.sort();
     assert_eq!(written, expected);
     for name in &written {

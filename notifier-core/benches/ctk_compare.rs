@@ -67,6 +67,7 @@ fn channel(url: &str, timeout: Duration) -> ChannelDef {
             verify_tls: true,
             forward_event_payload: true,
             signing_secret: None,
+            body: notifier_core::BodyDef::Envelope,
         }),
     }
 }

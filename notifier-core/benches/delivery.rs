@@ -26,6 +26,10 @@ fn main() {
 }
 
 fn http(url: &str, events: EventSet) -> ChannelDef {
+    with_body(url, events, notifier_core::BodyDef::Envelope)
+}
+
+fn with_body(url: &str, events: EventSet, body: notifier_core::BodyDef) -> ChannelDef {
     ChannelDef {
         events,
         origin: Origin { file: Cow::Borrowed("bench.yaml"), line: 1, column: 1 },
@@ -37,6 +41,7 @@ fn http(url: &str, events: EventSet) -> ChannelDef {
             verify_tls: true,
             forward_event_payload: true,
             signing_secret: None,
+            body,
         }),
     }
 }
@@ -66,6 +71,24 @@ fn dispatch_100_filtered(bencher: Bencher) {
 #[divan::bench]
 fn sequential_loopback_post(bencher: Bencher) {
     let n = Notifier::builder(vec![http(&server(), EventSet::ALL)]).build();
+    let payload = payload();
+    assert!(matches!(
+        n.notify(Event::RunStarted, payload.clone(), None).channels[0].outcome,
+        Outcome::Delivered { .. }
+    ));
+    bencher.with_inputs(|| payload.clone()).bench_local_values(|p| {
+        let report = n.notify(black_box(Event::RunCompleted), p, None);
+        debug_assert!(matches!(report.channels[0].outcome, Outcome::Delivered { .. }));
+        report
+    });
+}
+
+// The same notification with the `teams` format: the Adaptive Card is rendered per
+// notification, side by side with the envelope of `sequential_loopback_post`.
+#[divan::bench]
+fn sequential_loopback_post_teams(bencher: Bencher) {
+    let teams = notifier_core::BodyDef::Format { name: Cow::Borrowed("teams"), options_json: Cow::Borrowed("{}") };
+    let n = Notifier::builder(vec![with_body(&server(), EventSet::ALL, teams)]).build();
     let payload = payload();
     assert!(matches!(
         n.notify(Event::RunStarted, payload.clone(), None).channels[0].outcome,

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use crate::body::BodyDef;
 use crate::event::EventSet;
 use crate::plugin::PluginFn;
 use crate::template::Template;
@@ -98,6 +99,8 @@ pub struct HttpDef {
     pub forward_event_payload: bool,
     /// Standard Webhooks signing secret, if the channel signs its requests.
     pub signing_secret: Option<Template>,
+    /// What the POST carries: the envelope (default), a template or a built-in format.
+    pub body: BodyDef,
 }
 
 /// A plugin channel.

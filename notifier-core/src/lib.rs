@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+pub mod body;
 pub mod channel;
 #[cfg(feature = "http")]
 pub mod dispatch;
@@ -30,6 +31,7 @@ pub mod template;
 pub mod transport;
 pub mod wire;
 
+pub use body::{Body, BodyDef};
 pub use channel::{ChannelDef, ChannelKind, HttpDef, Origin, PluginDef, PythonDef, SkippedDef, Str};
 #[cfg(feature = "http")]
 pub use dispatch::{Dispatch, Mode, Notifier, NotifierBuilder};

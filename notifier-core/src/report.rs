@@ -36,6 +36,9 @@ pub enum FailureKind {
     Overflow,
     /// Background mode: not delivered before shutdown or the flush deadline.
     Abandoned,
+    /// The request body could not be made (a template error, a body that is not valid
+    /// for its content type): nothing was sent.
+    Body,
 }
 
 impl FailureKind {
@@ -54,6 +57,7 @@ impl FailureKind {
             FailureKind::Budget => "event budget exhausted",
             FailureKind::Overflow => "queue full",
             FailureKind::Abandoned => "not delivered before shutdown",
+            FailureKind::Body => "body not made",
         }
     }
 }
@@ -82,6 +86,9 @@ pub enum Outcome {
     },
     /// The channel's `events` filter excludes this event.
     Filtered,
+    /// The channel's body template renders to nothing for this event (a format such as
+    /// `pagerduty` sends nothing for `run-started`): no request was made.
+    NoBody,
     /// Background mode: queued for the delivery worker.
     Queued,
 }
@@ -147,6 +154,7 @@ impl fmt::Display for ChannelOutcome {
             Outcome::Failed { reason, .. } => write!(f, "failed after {ms:.1} ms{attempts}: {reason}"),
             Outcome::Skipped { reason } => write!(f, "skipped: {reason}"),
             Outcome::Filtered => f.write_str("skipped (not in `events`)"),
+            Outcome::NoBody => f.write_str("nothing to send (the body is empty for this event)"),
             Outcome::Queued => f.write_str("queued"),
         }
     }
@@ -173,7 +181,7 @@ impl Counters {
             Outcome::Failed { kind: FailureKind::Overflow, .. } => &self.overflowed,
             Outcome::Failed { kind: FailureKind::Abandoned, .. } => &self.abandoned,
             Outcome::Failed { .. } => &self.failed,
-            Outcome::Filtered => &self.filtered,
+            Outcome::Filtered | Outcome::NoBody => &self.filtered,
             Outcome::Skipped { .. } => &self.skipped,
             Outcome::Queued => &self.queued,
         };

@@ -12,6 +12,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use serde_json::Value;
+
 /// A piece of a [`Template`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Segment {
@@ -188,6 +190,37 @@ impl fmt::Debug for Template {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Template({:?})", self.source_text())
     }
+}
+
+/// Resolves `${VAR}` in every string of a JSON value (`key` names the value in errors;
+/// strings under object keys are named by their own key). Every resolved value that came
+/// from a variable, or sits under a sensitive key (`token`, `routing_key`…), is added to
+/// `redactor`.
+pub fn resolve_json(
+    value: Value,
+    key: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    redactor: &mut crate::redact::Redactor,
+) -> Result<Value, String> {
+    Ok(match value {
+        Value::String(s) => {
+            let t = Template::parse(&s).map_err(|e| format!("`{key}`: {e}"))?;
+            let out = t.resolve_with(lookup).map_err(|e| format!("`{key}`: {e}"))?;
+            if !t.is_literal() || crate::redact::is_sensitive_name(key) {
+                redactor.add(out.clone());
+            }
+            Value::String(out)
+        }
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| resolve_json(v, key, lookup, redactor)).collect::<Result<_, _>>()?)
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| resolve_json(v, &k, lookup, redactor).map(|v| (k, v)))
+                .collect::<Result<_, _>>()?,
+        ),
+        other => other,
+    })
 }
 
 #[cfg(test)]

@@ -204,6 +204,7 @@ fn http_def(url: &str, headers: Vec<(&'static str, &str)>) -> Option<HttpDef> {
         verify_tls: true,
         forward_event_payload: true,
         signing_secret: None,
+        body: notifier_core::BodyDef::Envelope,
     })
 }
 

@@ -99,6 +99,25 @@ codes! {
     /// A header value with a line break (it would inject headers).
     HeaderInjection = "header-injection",
 
+    // Bodies (`template`, `format`, `content_type`, `options`).
+    /// A `template` that does not parse as a Jinja2 template.
+    TemplateSyntax = "template-syntax",
+    /// A `template` reads a variable the context does not have (a warning).
+    UnknownTemplateVariable = "unknown-template-variable",
+    /// A `template` or `format` that renders, for an event the channel takes, a body
+    /// that is not valid for its content type, or that fails to render.
+    InvalidBody = "invalid-body",
+    /// A `format` that is not a built-in format.
+    UnknownFormat = "unknown-format",
+    /// An `options` entry the format does not take, or of the wrong type or value, or a
+    /// required option missing.
+    InvalidFormatOption = "invalid-format-option",
+    /// Body keys that cannot go together (`template` and `format`, a body on a channel
+    /// that sends none, `content_type` without `template`).
+    BodyConflict = "body-conflict",
+    /// A `content_type` that is not a media type.
+    InvalidContentType = "invalid-content-type",
+
     // Events.
     /// `events` is not a list of event names.
     EventsNotList = "events-not-list",

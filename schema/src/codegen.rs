@@ -102,7 +102,7 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
             (proc_macro2::Literal::u32_unsuffixed(c.line), proc_macro2::Literal::u32_unsuffixed(c.column));
         // The channel's kind, and the plugin constant its dispatch arm calls directly.
         let (kind, plugin) = match &c.kind {
-            IrKind::Http { url, headers, verify_tls, forward_event_payload, signing_secret } => {
+            IrKind::Http { url, headers, verify_tls, forward_event_payload, signing_secret, body } => {
                 let url = template(url, &core, &cow);
                 let header_items = headers.iter().map(|(name, value)| {
                     let value = template(value, &core, &cow);
@@ -125,6 +125,7 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                     }
                     None => quote!(::core::option::Option::None),
                 };
+                let body = body_def(body, &core, &cow);
                 let kind = quote! {
                     #core::ChannelKind::Http(#core::HttpDef {
                         url: #url,
@@ -132,6 +133,7 @@ pub fn generate(table: &ChannelTable, opts: &CodegenOptions) -> Result<TokenStre
                         verify_tls: #verify_tls,
                         forward_event_payload: #forward_event_payload,
                         signing_secret: #secret,
+                        body: #body,
                     })
                 };
                 (kind, None)
@@ -359,6 +361,28 @@ fn template(t: &Template, core: &TokenStream, cow: &TokenStream) -> TokenStream 
     // Tuple constructors extend the temporary's lifetime in a `static`, so the slice
     // can be written inline.
     quote!(#core::Template(#cow::Borrowed(&[#(#segments),*])))
+}
+
+/// A body definition as a constant expression (the template text and options are
+/// compiled in as written; `${VAR}`s in options stay unresolved until the notifier is
+/// built).
+fn body_def(body: &notifier_core::BodyDef, core: &TokenStream, cow: &TokenStream) -> TokenStream {
+    use notifier_core::BodyDef;
+    match body {
+        BodyDef::Envelope => quote!(#core::BodyDef::Envelope),
+        BodyDef::Template { source, content_type, options_json } => {
+            let (source, content_type, options_json) = (source.as_ref(), content_type.as_ref(), options_json.as_ref());
+            quote!(#core::BodyDef::Template {
+                source: #cow::Borrowed(#source),
+                content_type: #cow::Borrowed(#content_type),
+                options_json: #cow::Borrowed(#options_json),
+            })
+        }
+        BodyDef::Format { name, options_json } => {
+            let (name, options_json) = (name.as_ref(), options_json.as_ref());
+            quote!(#core::BodyDef::Format { name: #cow::Borrowed(#name), options_json: #cow::Borrowed(#options_json) })
+        }
+    }
 }
 
 /// Formats generated tokens as Rust source (for `notifier codegen` and snapshots;

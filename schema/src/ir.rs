@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use notifier_core::channel::{
     ChannelDef, ChannelKind, DEFAULT_TIMEOUT, HttpDef, Origin, PluginDef, PythonDef, SkippedDef,
 };
-use notifier_core::{EventSet, PluginFn, Template};
+use notifier_core::{BodyDef, EventSet, PluginFn, Template};
 
 use crate::located::PositionIndex;
 use crate::model::Channel;
@@ -82,6 +82,8 @@ pub enum IrKind {
         forward_event_payload: bool,
         /// Standard Webhooks signing secret.
         signing_secret: Option<Template>,
+        /// The request body: the envelope, a template or a built-in format.
+        body: BodyDef,
     },
     /// A plugin function.
     Plugin {
@@ -170,6 +172,25 @@ fn template(text: &str) -> Template {
     Template::parse(text).unwrap_or_else(|_| Template::literal(text.to_owned()))
 }
 
+/// The body of a validated http channel: its `template`, else its `format` (the
+/// default `chaostoolkit` is the envelope), with its `options` as JSON text.
+fn body(h: &crate::model::HttpChannel) -> BodyDef {
+    let options_json = || Cow::Owned(Value::Object(h.options.clone().unwrap_or_default()).to_string());
+    match (&h.template, &h.format) {
+        (Some(source), _) => BodyDef::Template {
+            source: Cow::Owned(source.clone()),
+            content_type: Cow::Owned(
+                h.content_type.clone().unwrap_or_else(|| notifier_core::body::DEFAULT_CONTENT_TYPE.to_owned()),
+            ),
+            options_json: options_json(),
+        },
+        (None, Some(name)) if name.0 != notifier_core::body::DEFAULT_FORMAT => {
+            BodyDef::Format { name: Cow::Owned(name.0.clone()), options_json: options_json() }
+        }
+        _ => BodyDef::Envelope,
+    }
+}
+
 fn seconds(t: Option<f64>) -> Duration {
     t.and_then(|s| Duration::try_from_secs_f64(s).ok()).unwrap_or(DEFAULT_TIMEOUT)
 }
@@ -187,6 +208,7 @@ pub fn lower_channel(i: usize, channel: &Channel, entry: &Value, index: &Positio
                 verify_tls: h.verify_tls,
                 forward_event_payload: h.forward_event_payload,
                 signing_secret: h.signing_secret.as_deref().map(template),
+                body: body(h),
             },
         ),
         Channel::Plugin(p) => {
@@ -291,13 +313,14 @@ impl ChannelTable {
         let origin = |line, column| Origin { file: Cow::Owned(self.file.clone()), line, column };
         for c in &self.channels {
             let kind = match &c.kind {
-                IrKind::Http { url, headers, verify_tls, forward_event_payload, signing_secret } => {
+                IrKind::Http { url, headers, verify_tls, forward_event_payload, signing_secret, body } => {
                     ChannelKind::Http(HttpDef {
                         url: url.clone(),
                         headers: Cow::Owned(headers.iter().map(|(k, v)| (Cow::Owned(k.clone()), v.clone())).collect()),
                         verify_tls: *verify_tls,
                         forward_event_payload: *forward_event_payload,
                         signing_secret: signing_secret.clone(),
+                        body: body.clone(),
                     })
                 }
                 IrKind::Plugin { module, func, config, entry } => match (resolve(module, func), unresolved_as) {

@@ -28,6 +28,7 @@ pub mod located;
 pub mod model;
 mod report;
 pub mod rust_name;
+pub mod scalar;
 pub mod schema;
 pub mod source;
 pub mod suggest;

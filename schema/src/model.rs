@@ -130,6 +130,48 @@ pub struct HttpChannel {
     #[schemars(length(min = 1))]
     #[schemars(title = "Signing secret", example = "${WEBHOOK_SECRET}")]
     pub signing_secret: Option<String>,
+    /// The request body as a Jinja2 template (docs/TEMPLATES.md): `{{ expression }}`
+    /// writes one JSON value when the content type is JSON. Context: `event`, `phase`,
+    /// `ts`, `time`, `payload`, `error`, `title`, `status`, `summary`, `options`, … An
+    /// extension; Chaos Toolkit ignores it.
+    #[schemars(length(min = 1))]
+    #[schemars(title = "Body template", example = "{\"text\": {{ headline }}}")]
+    pub template: Option<String>,
+    /// `Content-Type` of the `template`'s body. Default `application/json`.
+    #[schemars(length(min = 3))]
+    #[schemars(title = "Body content type", example = "application/json", example = "text/plain; charset=utf-8")]
+    pub content_type: Option<String>,
+    /// A built-in body: `chaostoolkit` (the envelope, the default), `cloudevents`,
+    /// `slack`, `teams`, `discord`, `google-chat`, `mattermost`, `pagerduty`,
+    /// `opsgenie`. `notifier formats` lists them. An extension.
+    #[schemars(title = "Built-in body format", example = &"teams", example = &"pagerduty")]
+    pub format: Option<FormatName>,
+    /// Options of the `format` (`routing_key`, `severity`, …; `notifier formats show
+    /// NAME` lists them) or values a `template` reads as `options`. Strings may use
+    /// `${VAR}`. An extension.
+    #[schemars(title = "Body format options", example = serde_json::json!({"routing_key": "${PAGERDUTY_ROUTING_KEY}"}))]
+    pub options: Option<Map<String, Value>>,
+}
+
+/// The name of a built-in body format.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct FormatName(pub String);
+
+impl JsonSchema for FormatName {
+    fn schema_name() -> Cow<'static, str> {
+        "FormatName".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names: Vec<&str> = notifier_core::body::formats::names().collect();
+        json_schema!({
+            "title": "Body format",
+            "description": "A built-in body format.",
+            "type": "string",
+            "enum": names,
+        })
+    }
 }
 
 /// A plugin notification channel (`type: plugin`). Every key other than those listed is

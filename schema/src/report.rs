@@ -102,6 +102,34 @@ impl<'a> Report<'a> {
         Reported { diagnostic, source: self.source, index: self.index, whole }
     }
 
+    /// Reports at characters of the string value at `pointer` (whose text is `value`):
+    /// `range` is a byte range of `value` (a template's offending part), mapped back
+    /// through the YAML scalar's quoting, escapes, folding and indentation to the
+    /// file's line and column. Without a range, or when the characters cannot be placed,
+    /// the diagnostic points at the value.
+    pub(crate) fn push_in_value(
+        &mut self,
+        severity: Severity,
+        code: Code,
+        pointer: &str,
+        value: &str,
+        range: Option<std::ops::Range<usize>>,
+        message: impl Into<String>,
+    ) -> Reported<'_> {
+        let placed = range.zip(self.index.get(pointer)).and_then(|(range, pos)| {
+            let positions = crate::scalar::char_positions(self.source, pos.value, value)?;
+            let first = value.get(..range.start.min(value.len()))?.chars().count();
+            let last = value.get(..range.end.min(value.len()))?.chars().count().max(first + 1) - 1;
+            let start = *positions.get(first)?;
+            let end = positions.get(last).map_or(start, |p| Pos { line: p.line, col: p.col + 1 });
+            Some(Span { start, end })
+        });
+        match placed {
+            Some(span) => self.push_span(severity, code, pointer, span, message),
+            None => self.push(severity, code, pointer, message.into()),
+        }
+    }
+
     /// The line a pointer is at (for "same as channel #1 (line 3)").
     pub(crate) fn line_of(&self, pointer: &str) -> usize {
         self.index.nearest(pointer).map_or(0, |p| p.value.start.line)

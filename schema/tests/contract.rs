@@ -146,11 +146,19 @@ fn unknown_http_keys_are_refused_by_checks_schema_and_serde_alike() {
     let valid = json!({
         "verify_tls": false, "headers": {"X-A": "b"}, "forward_event_payload": false, "events": ["run-failed"],
         "timeout": 2.5, "retries": 3, "signing_secret": "${SECRET}",
+        "template": "{{ summary }}", "content_type": "text/plain", "format": "teams", "options": {"a": 1},
     });
+    // Keys that only mean something beside another one.
+    let companions = json!({"content_type": {"template": "{{ summary }}"}, "options": {"template": "{{ options.a }}"}});
     for key in notifier_schema::schema::channel_keys("http").unwrap() {
         let mut entry = base("http");
         if entry.get(key.as_str()).is_none() {
             entry[key.as_str()] = valid.get(key.as_str()).unwrap_or_else(|| panic!("give `{key}` a value")).clone();
+        }
+        if let Some(Value::Object(extra)) = companions.get(key.as_str()) {
+            for (k, v) in extra {
+                entry[k.as_str()] = v.clone();
+            }
         }
         assert!(Channel::deserialize(&entry).is_ok(), "serde refuses `{key}`");
         assert!(check_errors(&json!({ "notifications": [entry] })).is_empty(), "checks refuse `{key}`");

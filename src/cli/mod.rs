@@ -4,6 +4,7 @@ pub mod channels;
 pub mod check;
 pub mod codegen;
 pub mod flow;
+pub mod formats;
 pub mod generate;
 pub mod logging;
 pub mod sarif;
@@ -104,6 +105,9 @@ Examples:
     Schema(SchemaArgs),
     /// Print the Rust code the `settings!` macro generates for a settings file.
     Codegen(CodegenArgs),
+    /// List the built-in body formats (`format:` on http channels) and their options;
+    /// `formats show NAME` prints a format's template, to copy into `template:`.
+    Formats(FormatsArgs),
     /// Send one event through the configured channels.
     ///
     /// Prints one line per channel. A channel whose settings entry cannot be used is
@@ -256,7 +260,8 @@ pub struct SendArgs {
     /// Render --error as an exception of this kind: `An exception was raised: KIND('MESSAGE')`.
     #[arg(long, value_name = "KIND", requires = "error")]
     pub error_kind: Option<String>,
-    /// Print each channel's request (method, URL, headers, body; secrets masked) without sending.
+    /// Print each channel's request (method, URL, headers, and the body its template or
+    /// format renders for this event; secrets masked) without sending.
     #[arg(long)]
     pub dry_run: bool,
     /// Delivery options.
@@ -271,6 +276,34 @@ fn parse_event(s: &str) -> Result<notifier::Event, String> {
             None => e.to_string(),
         }
     })
+}
+
+/// `notifier formats` options.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  notifier formats
+  notifier formats show teams > card.j2
+  notifier formats show pagerduty --render run-failed")]
+pub struct FormatsArgs {
+    /// Without a subcommand: list the formats.
+    #[command(subcommand)]
+    pub command: Option<FormatsCommand>,
+}
+
+/// `notifier formats` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum FormatsCommand {
+    /// Print a format's template (Jinja2), to copy into a channel's `template:`.
+    Show {
+        /// The format: chaostoolkit, cloudevents, slack, teams, discord, google-chat,
+        /// mattermost, pagerduty or opsgenie.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Print the body it makes for a sample of this event instead.
+        #[arg(long, value_name = "EVENT", value_parser = parse_event)]
+        render: Option<notifier::Event>,
+    },
 }
 
 /// `notifier codegen` options.

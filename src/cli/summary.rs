@@ -24,7 +24,7 @@ impl Summary {
 
     /// Channel/event pairs the filters let through.
     fn attempted(&self) -> usize {
-        self.outcomes.iter().filter(|(_, o)| !matches!(o.outcome, Outcome::Filtered)).count()
+        self.outcomes.iter().filter(|(_, o)| !matches!(o.outcome, Outcome::Filtered | Outcome::NoBody)).count()
     }
 
     /// `2 of 14 notifications failed: run-started → #1 http POST …: timed out; …`, or

@@ -12,7 +12,6 @@ use crate::channel::{ChannelDef, ChannelKind, MAX_RETRIES};
 use crate::plugin::PluginConfig;
 use crate::redact::Redactor;
 use crate::report::{ChannelOutcome, FailureKind, Outcome};
-use crate::template::Template;
 use crate::transport::{HttpTarget, MAX_BACKOFF};
 
 pub(super) struct Channel {
@@ -157,36 +156,9 @@ pub(super) fn resolve_plugin_config(
         let value = if matches!(key.as_str(), "type" | "module" | "func" | "events") {
             value
         } else {
-            resolve_value(value, &key, lookup, &mut redactor)?
+            crate::template::resolve_json(value, &key, lookup, &mut redactor)?
         };
         resolved.insert(key, value);
     }
     Ok(PluginConfig::with_redactor(resolved, redactor))
-}
-
-pub(super) fn resolve_value(
-    value: Value,
-    key: &str,
-    lookup: &dyn Fn(&str) -> Option<String>,
-    redactor: &mut Redactor,
-) -> Result<Value, String> {
-    Ok(match value {
-        Value::String(s) => {
-            let t = Template::parse(&s).map_err(|e| format!("`{key}`: {e}"))?;
-            let out = t.resolve_with(lookup).map_err(|e| format!("`{key}`: {e}"))?;
-            if !t.is_literal() || crate::redact::is_sensitive_name(key) {
-                redactor.add(out.clone());
-            }
-            Value::String(out)
-        }
-        Value::Array(items) => {
-            Value::Array(items.into_iter().map(|v| resolve_value(v, key, lookup, redactor)).collect::<Result<_, _>>()?)
-        }
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| resolve_value(v, &k, lookup, redactor).map(|v| (k, v)))
-                .collect::<Result<_, _>>()?,
-        ),
-        other => other,
-    })
 }

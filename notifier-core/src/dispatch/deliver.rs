@@ -42,7 +42,23 @@ pub(super) async fn deliver_channel(
                     );
                 }
             };
-            let (body, message_id) = event.wire();
+            let (body, message_id) = if target.body.is_envelope() {
+                event.wire()
+            } else {
+                match target.body.render(&event.env) {
+                    Ok(Some(bytes)) => (bytes::Bytes::from(bytes), event.message_id()),
+                    Ok(None) => return channel.outcome(Outcome::NoBody, 0, started.elapsed()),
+                    Err(e) => {
+                        let reason =
+                            target.redactor.redact(&format!("notification to {} not sent: {e}", target.configured_url));
+                        return channel.outcome(
+                            Outcome::Failed { kind: FailureKind::Body, reason },
+                            0,
+                            started.elapsed(),
+                        );
+                    }
+                }
+            };
             let result = crate::transport::deliver(
                 client,
                 target.clone(),

@@ -307,10 +307,12 @@ impl Notifier {
     }
 
     /// What each channel would send for this event, without sending anything: method,
-    /// URL, headers and body for HTTP channels, the configuration for plugins, all with
-    /// secrets masked.
+    /// URL, headers and body for HTTP channels (each channel's own body: the envelope, or
+    /// its template or format rendered for this event), the configuration for plugins,
+    /// all with secrets masked. A body that cannot be made is described with its reason.
     pub fn describe(&self, envelope: &Envelope) -> Vec<(usize, String)> {
         let body = envelope.to_wire_json();
+        let shared_env = Arc::new(envelope.clone());
         self.shared
             .channels
             .iter()
@@ -320,7 +322,12 @@ impl Notifier {
                 } else {
                     match &c.ready {
                         Err(reason) => format!("{}: skipped: {reason}\n", c.label),
-                        Ok(Ready::Http(t)) => t.describe_request(Some(&body)),
+                        Ok(Ready::Http(t)) if t.body.is_envelope() => t.describe_request(Some(&body)),
+                        Ok(Ready::Http(t)) => match t.body.render(&shared_env) {
+                            Ok(Some(rendered)) => t.describe_request(Some(&rendered)),
+                            Ok(None) => format!("{}: nothing to send (the body is empty for this event)\n", c.label),
+                            Err(e) => t.redactor.redact(&format!("{}: not sent: {e}\n", c.label)),
+                        },
                         Ok(Ready::Plugin { config }) => config.redact(&format!("{} with {:?}\n", c.label, config)),
                         #[cfg(feature = "python")]
                         Ok(Ready::Python { entry }) => entry.redact(&format!("{} with {:?}\n", c.label, entry)),

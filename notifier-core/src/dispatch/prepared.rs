@@ -1,28 +1,35 @@
 //! The event every channel gets, made once.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 
 use crate::envelope::Envelope;
 
-/// One event as every channel gets it: the envelope, plus its wire body and message id,
-/// made once by the first HTTP channel that needs them. In background mode that is a
-/// delivery worker, so serialising the payload (which grows with the journal) never
-/// blocks the flow; an event only plugins or filters see is never serialised.
+/// One event as every channel gets it: the envelope (shared, so body templates read it
+/// in place), plus its wire body and message id, made once by the first HTTP channel
+/// that needs them. In background mode that is a delivery worker, so serialising the
+/// payload (which grows with the journal) never blocks the flow; an event only plugins
+/// or filters see is never serialised.
 pub(super) struct Prepared {
-    pub(super) env: Envelope,
-    pub(super) wire: OnceLock<(Bytes, String)>,
+    pub(super) env: Arc<Envelope>,
+    wire: OnceLock<Bytes>,
+    id: OnceLock<String>,
 }
 
 impl Prepared {
     pub(super) fn new(env: Envelope) -> Prepared {
-        Prepared { env, wire: OnceLock::new() }
+        Prepared { env: Arc::new(env), wire: OnceLock::new(), id: OnceLock::new() }
     }
 
+    /// The envelope's wire bytes (chaostoolkit-lib's body) and the event's message id.
     pub(super) fn wire(&self) -> (Bytes, String) {
-        let (body, id) =
-            self.wire.get_or_init(|| (Bytes::from(self.env.to_wire_json()), crate::signing::new_message_id()));
-        (body.clone(), id.clone())
+        let body = self.wire.get_or_init(|| Bytes::from(self.env.to_wire_json()));
+        (body.clone(), self.message_id())
+    }
+
+    /// The event's message id (`webhook-id` when signing), the same for every channel.
+    pub(super) fn message_id(&self) -> String {
+        self.id.get_or_init(crate::signing::new_message_id).clone()
     }
 }

@@ -4,6 +4,7 @@
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use reqwest::{Method, Url};
 
+use crate::body::{Body, BodyDef};
 use crate::channel::HttpDef;
 use crate::redact::{MASK, Redactor, is_sensitive_name};
 use crate::signing::SigningKey;
@@ -32,6 +33,9 @@ pub struct HttpTarget {
     pub signing: Option<SigningKey>,
     /// Masks every secret this channel knows.
     pub redactor: Redactor,
+    /// The request body, compiled once (the envelope unless the channel has a
+    /// `template` or a `format`).
+    pub body: Body,
 }
 
 /// Why an HTTP channel cannot be used.
@@ -49,6 +53,9 @@ pub enum TargetError {
     /// The signing secret is not base64.
     #[error("{0}")]
     BadSecret(#[from] crate::signing::BadSigningSecret),
+    /// The body template or format cannot be compiled with these options.
+    #[error("body: {0}")]
+    Body(String),
 }
 
 impl HttpTarget {
@@ -93,11 +100,14 @@ impl HttpTarget {
             }
         }
         let method = if def.forward_event_payload { Method::POST } else { Method::GET };
+        let body = compile_body(&def.body, lookup, &mut redactor)?;
         let mut headers = HeaderMap::new();
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
         if method == Method::POST {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            let content_type = HeaderValue::from_str(body.content_type())
+                .map_err(|_| TargetError::Body(format!("`{}` is not a valid Content-Type", body.content_type())))?;
+            headers.insert(CONTENT_TYPE, content_type);
         }
         for (name, value) in def.headers.iter() {
             note_vars(value, &mut redactor);
@@ -132,6 +142,7 @@ impl HttpTarget {
             verify_tls: def.verify_tls,
             signing,
             redactor,
+            body,
         })
     }
 
@@ -167,6 +178,28 @@ impl HttpTarget {
         }
         out
     }
+}
+
+/// Compiles a channel's body once: its `options` with `${VAR}`s resolved (their values
+/// and sensitive options such as `routing_key` join the channel's redactor).
+fn compile_body(
+    def: &BodyDef,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    redactor: &mut Redactor,
+) -> Result<Body, TargetError> {
+    let options = match def.options_json() {
+        None | Some("") => serde_json::Map::new(),
+        Some(json) => {
+            let value: serde_json::Value =
+                serde_json::from_str(json).map_err(|e| TargetError::Body(format!("invalid `options`: {e}")))?;
+            match crate::template::resolve_json(value, "options", lookup, redactor).map_err(TargetError::Body)? {
+                serde_json::Value::Object(map) => map,
+                serde_json::Value::Null => serde_json::Map::new(),
+                _ => return Err(TargetError::Body("`options` must be a mapping".into())),
+            }
+        }
+    };
+    Body::compile(def, options).map_err(|e| TargetError::Body(e.to_string()))
 }
 
 /// How a value placed in each part of an http(s) URL reads once the URL is parsed and
@@ -238,6 +271,7 @@ mod tests {
             verify_tls: true,
             forward_event_payload: true,
             signing_secret: None,
+            body: BodyDef::Envelope,
         }
     }
 

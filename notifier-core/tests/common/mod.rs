@@ -23,6 +23,7 @@ pub fn http(url: &str) -> ChannelDef {
             verify_tls: true,
             forward_event_payload: true,
             signing_secret: None,
+            body: notifier_core::BodyDef::Envelope,
         }),
     }
 }

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use super::bodies::check_body;
 use super::describe::describe;
 use super::headers::check_headers;
 use super::numbers::check_retries;
@@ -54,6 +55,7 @@ pub(super) fn check_http(ptr: &str, entry: &Map<String, Value>, r: &mut Report<'
     }
     check_retries(ptr, entry, r);
     check_signing_secret(ptr, entry, r);
+    check_body(ptr, entry, r);
 }
 
 fn check_unknown_keys(ptr: &str, entry: &Map<String, Value>, known: &[String], kind: &str, r: &mut Report<'_>) {

@@ -11,6 +11,7 @@
 //! |---|---|
 //! | `document` | the document is a mapping, `notifications` a list of mappings with a known `type` |
 //! | `http` | http channels: known keys, booleans, credentials over `http://` |
+//! | `bodies` | `template`, `content_type`, `format`, `options`: syntax at the character, unknown variables, a body rendered for every event the channel takes |
 //! | `urls` | `url` |
 //! | `headers` | `headers` |
 //! | `events` | `events` |
@@ -24,6 +25,7 @@
 //! The modules form a tree (`document` calls the channel checks, which call the value
 //! checks); no module calls back up.
 
+mod bodies;
 mod describe;
 mod document;
 mod duplicates;
