@@ -132,14 +132,25 @@ struct Builder {
     root: Option<Node>,
 }
 
+/// The parser reports a forbidden tab one character after it; point at the tab itself.
+fn tab_before(text: &str, pos: Pos) -> Pos {
+    let Some(line) = text.split('\n').nth(pos.line.saturating_sub(1)) else { return pos };
+    let tab = line.chars().take(pos.col + 1).enumerate().filter(|(_, c)| *c == '\t').last();
+    match tab {
+        Some((col, _)) => Pos { col, ..pos },
+        None => pos,
+    }
+}
+
 impl Builder {
     fn run(mut self, text: &str) -> Result<Option<Node>, YamlError> {
         for item in Parser::new_from_str(text) {
             let (event, span) = item.map_err(|e| {
-                let error = YamlError::new(
-                    Pos { line: e.marker().line(), col: e.marker().col() },
-                    format!("invalid YAML: {}", e.info()),
-                );
+                let mut pos = Pos { line: e.marker().line(), col: e.marker().col() };
+                if e.info().contains("tab") {
+                    pos = tab_before(text, pos);
+                }
+                let error = YamlError::new(pos, format!("invalid YAML: {}", e.info()));
                 if e.info().contains("recursion limit") {
                     return error.help(TOO_DEEP_HELP);
                 }

@@ -940,8 +940,12 @@ fn tabs_for_indentation() {
     let text = "notifications:\n\t- type: http\n";
     let c = run(text);
     let d = only(&c, Code::Yaml);
-    assert_eq!((d.line, d.column), (2, 2), "{d}");
+    assert_eq!((d.line, d.column), (2, 1), "the caret is on the tab: {d}");
     assert!(d.message.contains("tabs"), "{d}");
+    // After spaces, and on a deeper line.
+    let c = run("notifications:\n  - type: http\n    headers:\n  \t  a: b\n");
+    let d = only(&c, Code::Yaml);
+    assert_eq!((d.line, d.column), (4, 3), "the caret is on the tab: {d}");
 }
 
 #[test]
