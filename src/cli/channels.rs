@@ -41,7 +41,12 @@ impl Channels {
         }
         let loaded = notifier::load_channels(settings, &PluginRegistry::new())?;
         loaded.log_warnings();
-        Ok(Channels::Loaded(delivery.apply(Notifier::builder(loaded.channels)).build()))
+        let mut builder = delivery.apply(Notifier::builder(loaded.channels));
+        // The embedded default (lines on stderr) has nothing worth keeping.
+        if let Some(store) = delivery.outbox.open_for_delivery() {
+            builder = builder.outbox(store);
+        }
+        Ok(Channels::Loaded(builder.build()))
     }
 
     /// The notifier (flush, stats, describe).

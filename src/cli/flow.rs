@@ -61,6 +61,9 @@ fn drive(
     log_file: Option<&PathBuf>,
     flow: impl FnOnce(&CliNotifier<'_>) -> Result<i32, RunnerError>,
 ) -> u8 {
+    if delivery.replay_outbox {
+        super::outbox::replay_first(delivery);
+    }
     let channels = load(settings, explicit, delivery);
     let cli = CliNotifier { channels: &channels, summary: RefCell::default(), queued: RefCell::default() };
     let result = flow(&cli);

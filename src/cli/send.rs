@@ -45,6 +45,9 @@ pub fn run(args: &SendArgs, settings: &Path, explicit: bool, log_file: Option<&P
         Some(kind) => notifier::exception(kind, msg),
         None => Value::String(msg.clone()),
     });
+    if args.delivery.replay_outbox && !args.dry_run {
+        super::outbox::replay_first(&args.delivery);
+    }
     let channels = Channels::load(settings, explicit, &args.delivery)?;
     let notifier = channels.notifier();
     let envelope = Envelope::new(args.event, payload, error);

@@ -123,7 +123,8 @@ impl Dispatch<'_> {
         Some(if let Some(reason) = channel.unusable() {
             Start::Done(channel.skipped(reason))
         } else if let Some(bg) = &shared.background {
-            let job = Job { event: self.event.clone(), call };
+            let recorded = shared.journal.as_ref().and_then(|j| j.record(&self.event, index, &shared.counters));
+            let job = Job { event: self.event.clone(), call, recorded };
             Start::Done(enqueue(bg, channel, job))
         } else if Instant::now() >= self.deadline() {
             let budget = shared.event_budget.as_secs_f64();
@@ -143,6 +144,12 @@ impl Dispatch<'_> {
     }
 
     pub(super) fn end(&mut self, outcome: ChannelOutcome) {
+        let shared = &self.notifier.shared;
+        if let Some(journal) = &shared.journal {
+            // Background jobs were recorded when queued; what never reached a worker
+            // (a full queue) and sequential failures are recorded now.
+            journal.keep_failed(&self.event, &outcome, &shared.counters);
+        }
         record(&self.notifier.shared, &self.event.env, &outcome);
         self.outcomes.push(outcome);
     }
