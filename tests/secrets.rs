@@ -63,6 +63,8 @@ fn notifier(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(dir)
         .env("HOME", dir)
+        // The outbox goes to $HOME/.local/state too, never the real one.
+        .env_remove("XDG_STATE_HOME")
         .env("NO_COLOR", "1")
         .env("PLANT_TOKEN", TOKEN)
         .env("PLANT_SIGNING", SIGNING)

@@ -48,7 +48,10 @@ pub fn run(args: &SendArgs, settings: &Path, explicit: bool, log_file: Option<&P
     if args.delivery.replay_outbox && !args.dry_run {
         super::outbox::replay_first(&args.delivery);
     }
-    let channels = Channels::load(settings, explicit, &args.delivery)?;
+    // A dry run sends nothing, so it keeps nothing either.
+    let mut delivery = args.delivery.clone();
+    delivery.outbox.no_outbox |= args.dry_run;
+    let channels = Channels::load(settings, explicit, &delivery)?;
     let notifier = channels.notifier();
     let envelope = Envelope::new(args.event, payload, error);
     if notifier.is_empty() {

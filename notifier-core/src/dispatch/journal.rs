@@ -61,10 +61,11 @@ impl Ticket {
 }
 
 enum Msg {
-    /// Record `event` for channel `index` before its first attempt.
-    Record { event: Arc<Prepared>, index: usize, ticket: Arc<Ticket> },
+    /// Record `event` for these channels before their first attempt (one event in one
+    /// transaction: a kill leaves all its channels recorded, or none).
+    Record { event: Arc<Prepared>, channels: Vec<(usize, Arc<Ticket>)> },
     /// A ready-made operation (marks, failed records).
-    Op(OutboxOp),
+    Op(Box<OutboxOp>),
     /// Everything sent before this is written.
     Sync(Arc<Ticket>),
 }
@@ -103,24 +104,40 @@ impl Journal {
         Journal { outbox, refs, tx: Mutex::new(tx), backlog, warned }
     }
 
-    /// Background mode: queues the record of `event` for channel `index`; the ticket
-    /// the worker waits on, or `None` when it is not recorded (backlog full, no thread).
-    pub(super) fn record(&self, event: &Arc<Prepared>, index: usize, counters: &Counters) -> Option<Arc<Ticket>> {
-        if self.backlog.fetch_add(1, Ordering::Relaxed) >= MAX_JOURNAL_BACKLOG {
-            self.backlog.fetch_sub(1, Ordering::Relaxed);
+    /// Background mode: a ticket for the record of one notification, the one its worker
+    /// waits on; `None` when it will not be recorded (backlog full, no journal thread).
+    /// The record itself is queued by [`record`](Journal::record) once the event has
+    /// been handed to every channel.
+    pub(super) fn ticket(&self, counters: &Counters) -> Option<Arc<Ticket>> {
+        let running = lock(&self.tx).is_some();
+        if !running || self.backlog.fetch_add(1, Ordering::Relaxed) >= MAX_JOURNAL_BACKLOG {
+            if running {
+                self.backlog.fetch_sub(1, Ordering::Relaxed);
+            }
             counters.unrecorded.fetch_add(1, Ordering::Relaxed);
             warn_once(&self.warned, "the outbox cannot keep up; notifications are delivered without being recorded");
             return None;
         }
-        let ticket = Arc::new(Ticket::default());
-        let msg = Msg::Record { event: event.clone(), index, ticket: ticket.clone() };
-        let sent = lock(&self.tx).as_ref().is_some_and(|tx| tx.send(msg).is_ok());
-        if sent {
-            Some(ticket)
-        } else {
-            self.backlog.fetch_sub(1, Ordering::Relaxed);
-            counters.unrecorded.fetch_add(1, Ordering::Relaxed);
-            None
+        Some(Arc::new(Ticket::default()))
+    }
+
+    /// Gives back a [`ticket`](Journal::ticket) that will not be recorded.
+    pub(super) fn forget(&self) {
+        self.backlog.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Background mode: queues the records of `event` for these channels, written in one
+    /// transaction.
+    pub(super) fn record(&self, event: &Arc<Prepared>, channels: Vec<(usize, Arc<Ticket>)>) {
+        let msg = Msg::Record { event: event.clone(), channels };
+        if let Err(std::sync::mpsc::SendError(Msg::Record { channels, .. })) =
+            lock(&self.tx).as_ref().map_or(Ok(()), |tx| tx.send(msg))
+        {
+            // The thread is gone: nobody will write them; let the workers go.
+            for (_, ticket) in channels {
+                self.backlog.fetch_sub(1, Ordering::Relaxed);
+                ticket.finish();
+            }
         }
     }
 
@@ -135,7 +152,7 @@ impl Journal {
             Outcome::Filtered | Outcome::Queued => return,
         };
         if let Some(tx) = lock(&self.tx).as_ref() {
-            let _ = tx.send(Msg::Op(op));
+            let _ = tx.send(Msg::Op(Box::new(op)));
         }
     }
 
@@ -149,7 +166,7 @@ impl Journal {
         record.attempts = outcome.attempts;
         let op = OutboxOp::Record(record);
         if let Some(tx) = lock(&self.tx).as_ref() {
-            let _ = tx.send(Msg::Op(op));
+            let _ = tx.send(Msg::Op(Box::new(op)));
             return;
         }
         write(&*self.outbox, &[op], 1, &self.warned, counters);
@@ -245,17 +262,19 @@ fn run(
         let mut records = 0;
         for msg in msgs {
             match msg {
-                Msg::Record { event, index, ticket } => {
-                    backlog.fetch_sub(1, Ordering::Relaxed);
-                    if let Some(record) = make_record(&event, index, refs, lease.get(index).copied()) {
-                        ops.push(OutboxOp::Record(record));
-                        records += 1;
+                Msg::Record { event, channels } => {
+                    for (index, ticket) in channels {
+                        backlog.fetch_sub(1, Ordering::Relaxed);
+                        if let Some(record) = make_record(&event, index, refs, lease.get(index).copied()) {
+                            ops.push(OutboxOp::Record(record));
+                            records += 1;
+                        }
+                        tickets.push(ticket);
                     }
-                    tickets.push(ticket);
                 }
                 Msg::Op(op) => {
-                    records += u64::from(matches!(op, OutboxOp::Record(_)));
-                    ops.push(op);
+                    records += u64::from(matches!(*op, OutboxOp::Record(_)));
+                    ops.push(*op);
                 }
                 Msg::Sync(ticket) => tickets.push(ticket),
             }

@@ -338,6 +338,7 @@ impl Notifier {
             started: Instant::now(),
             outcomes: Vec::with_capacity(self.shared.channels.len()),
             filtered: 0,
+            to_record: Vec::new(),
         }
     }
 
