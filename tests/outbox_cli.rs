@@ -358,3 +358,30 @@ fn a_channel_that_changed_is_reported_not_guessed() {
     assert!(dropped.status.success(), "{}", text(&dropped));
     assert!(pending(dir.path()).is_empty());
 }
+
+/// The library: `NotifierBuilder::outbox` with a full outbox still attempts every
+/// notification, warns, and counts what it could not record.
+#[test]
+fn a_full_outbox_still_attempts_and_counts_what_it_did_not_record() {
+    use notifier::outbox::{Limits, SqliteOutbox};
+    use notifier::{Event, Notifier, PluginRegistry};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.yaml");
+    std::fs::write(&file, format!("notifications:\n  - type: http\n    url: http://{}/x\n", down())).unwrap();
+    let store = SqliteOutbox::open(dir.path().join("o.sqlite3"))
+        .unwrap()
+        .with_limits(Limits { max_entries: 2, max_bytes: 1 << 20 });
+    let store = Arc::new(store);
+    for background in [false, true] {
+        let channels = notifier::load_channels(&file, &PluginRegistry::new()).unwrap().channels;
+        let n = Notifier::builder(channels).background(background).outbox(store.clone()).build();
+        for _ in 0..3 {
+            n.notify(Event::RunFailed, Value::Null, None);
+        }
+        n.shutdown(Duration::from_secs(5));
+        let stats = n.stats();
+        assert_eq!(stats.failed, 3, "{stats:?}");
+        assert_eq!(stats.unrecorded, if background { 3 } else { 1 }, "{stats:?}");
+    }
+    assert_eq!(store.list(&Default::default(), true).unwrap().len(), 2);
+}
