@@ -228,6 +228,7 @@ fn man_dir_writes_one_page_per_subcommand_that_man_can_read() {
     expected.push("notifier.1".into());
     // Nested subcommands get their own page too.
     expected.push("notifier-formats-show.1".into());
+    expected.extend(["list", "replay", "drop"].map(|s| format!("notifier-outbox-{s}.1")));
     expected.sort();
     assert_eq!(written, expected);
     for name in &written {
