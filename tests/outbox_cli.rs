@@ -385,3 +385,29 @@ fn a_full_outbox_still_attempts_and_counts_what_it_did_not_record() {
     }
     assert_eq!(store.list(&Default::default(), true).unwrap().len(), 2);
 }
+
+/// `notifier run` keeps its flow events too (sequential and background), and
+/// `run --replay-outbox` sends them before its own.
+#[test]
+fn run_keeps_what_it_could_not_deliver() {
+    let dir = tempfile::tempdir().unwrap();
+    settings(dir.path(), &["a"]);
+    let experiment = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/experiments/local-health.json");
+    let experiment = experiment.to_str().unwrap();
+    for background in [false, true] {
+        let mut args = vec!["run", experiment, "--journal-path", "journal.json"];
+        if background {
+            args.push("--background");
+        }
+        let out = notifier(dir.path(), &down(), &args);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let events: Vec<Value> = pending(dir.path()).iter().map(|e| e["event"].clone()).collect();
+    assert_eq!(events, ["run-started", "run-completed", "run-started", "run-completed"]);
+    let sink = Sink::start();
+    let out =
+        notifier(dir.path(), &up(&sink), &["run", experiment, "--journal-path", "journal.json", "--replay-outbox"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(sink.wait_for(6, Duration::from_secs(10)).len(), 6);
+    assert!(pending(dir.path()).is_empty());
+}
