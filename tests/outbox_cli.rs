@@ -108,6 +108,9 @@ fn an_endpoint_down_for_the_whole_run_is_replayed_once_when_it_comes_back() {
         }
         let out = notifier(dir.path(), &down, &args);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("failed deliveries are kept in the outbox"), "{stderr}");
+        assert!(stderr.contains("`notifier outbox replay` sends them again"), "{stderr}");
         sent.push(i);
     }
     let stored = pending(dir.path());
