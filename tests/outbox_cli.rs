@@ -318,6 +318,18 @@ fn no_outbox_and_the_environment_variable_choose_the_outbox() {
         assert_eq!(mode, 0o600);
     }
 
+    // A cap of one entry: the second failure is attempted, not recorded, with a warning.
+    let capped = dir.path().join("capped.sqlite3");
+    for n in 0..2 {
+        let out = command(dir.path(), &down, &["send", "run-failed", "--outbox", capped.to_str().unwrap()])
+            .env("NOTIFIER_OUTBOX_MAX_ENTRIES", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.contains("the outbox is full"), n == 1, "{stderr}");
+        assert!(stderr.contains("connection failed"), "attempted all the same: {stderr}");
+    }
+
     // --replay-outbox: the pending one goes first, then the new event.
     let sink = Sink::start();
     let out = notifier(

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Subcommand, ValueEnum};
-use notifier::outbox::{Entry, Filter, SqliteOutbox, State, StoreError, fingerprint};
+use notifier::outbox::{Entry, Filter, Limits, SqliteOutbox, State, StoreError, fingerprint};
 use notifier::{Envelope, Event, Notifier, Outcome, PluginRegistry};
 use serde_json::Value;
 
@@ -14,6 +14,25 @@ use super::DeliveryArgs;
 
 /// The environment variable that chooses the outbox: a path, or `off`.
 pub const OUTBOX_ENV: &str = "NOTIFIER_OUTBOX";
+/// Most entries the outbox keeps (default 10 000).
+pub const MAX_ENTRIES_ENV: &str = "NOTIFIER_OUTBOX_MAX_ENTRIES";
+/// Most envelope bytes the outbox keeps (default 64 MiB).
+pub const MAX_BYTES_ENV: &str = "NOTIFIER_OUTBOX_MAX_BYTES";
+
+/// The caps from the environment, else the defaults (an unreadable value is a warning).
+fn limits() -> Limits {
+    let read = |name: &str, default: u64| match std::env::var(name) {
+        Err(_) => default,
+        Ok(v) => v.trim().parse::<u64>().unwrap_or_else(|_| {
+            eprintln!("warning: {name}={v:?} is not a whole number; using {default}");
+            default
+        }),
+    };
+    Limits {
+        max_entries: read(MAX_ENTRIES_ENV, notifier::outbox::DEFAULT_MAX_ENTRIES),
+        max_bytes: read(MAX_BYTES_ENV, notifier::outbox::DEFAULT_MAX_BYTES),
+    }
+}
 
 /// Where the outbox of `send`, `run` and `validate` is.
 #[derive(Debug, Clone, Default, Args)]
@@ -21,6 +40,9 @@ pub struct OutboxLocation {
     /// Keep undelivered notifications in this SQLite file [default: $NOTIFIER_OUTBOX,
     /// else $XDG_STATE_HOME/notifier/outbox.sqlite3, else
     /// ~/.local/state/notifier/outbox.sqlite3]. Only for channels of a settings file.
+    /// It keeps at most 10 000 entries and 64 MiB of envelopes
+    /// ($NOTIFIER_OUTBOX_MAX_ENTRIES, $NOTIFIER_OUTBOX_MAX_BYTES); delivered entries are
+    /// pruned first, then new ones are not recorded (with a warning).
     #[arg(long, value_name = "PATH", conflicts_with = "no_outbox")]
     pub outbox: Option<PathBuf>,
     /// Do not keep notifications in an outbox (or set NOTIFIER_OUTBOX=off).
@@ -49,7 +71,7 @@ impl OutboxLocation {
     pub fn open_for_delivery(&self) -> Option<Arc<SqliteOutbox>> {
         let opened = self.path()?.and_then(SqliteOutbox::open);
         match opened {
-            Ok(store) => Some(Arc::new(store)),
+            Ok(store) => Some(Arc::new(store.with_limits(limits()))),
             Err(e) => {
                 tracing::warn!(target: "chaostoolkit", "outbox unavailable, notifications go on without it: {e}");
                 eprintln!("warning: outbox unavailable, notifications go on without it: {e}");
