@@ -420,6 +420,16 @@ fn run_keeps_what_it_could_not_deliver() {
     let events: Vec<Value> = pending(dir.path()).iter().map(|e| e["event"].clone()).collect();
     assert_eq!(events, ["run-started", "run-completed", "run-started", "run-completed"]);
     let sink = Sink::start();
+    // Filters: only run-started on channel 1 (by number, then by a part of its label).
+    for channel in ["1", "/a"] {
+        let out =
+            notifier(dir.path(), &up(&sink), &["outbox", "replay", "--event", "run-started", "--channel", channel]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let first: Vec<Value> = sink.wait_for(2, Duration::from_secs(5)).iter().map(|r| r.json()["name"].clone()).collect();
+    assert_eq!(first, ["run-started", "run-started"]);
+    let out = notifier(dir.path(), &up(&sink), &["outbox", "replay", "--channel", "2"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("replayed: 0 delivered, 0 still pending"), "{}", text(&out));
     let out =
         notifier(dir.path(), &up(&sink), &["run", experiment, "--journal-path", "journal.json", "--replay-outbox"]);
     assert!(out.status.success(), "{}", text(&out));
