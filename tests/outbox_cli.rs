@@ -436,3 +436,33 @@ fn run_keeps_what_it_could_not_deliver() {
     assert_eq!(sink.wait_for(6, Duration::from_secs(10)).len(), 6);
     assert!(pending(dir.path()).is_empty());
 }
+
+/// Background mode in the library: what a full queue refused and what the flush cap cut
+/// off are all in the outbox, pending (the overflowed ones with their reason).
+#[test]
+fn overflowed_and_abandoned_notifications_stay_pending() {
+    use notifier::outbox::SqliteOutbox;
+    use notifier::{Event, Notifier, Outcome, PluginRegistry};
+    let sink = Sink::with(|_, _| Reply::ok().delay(Duration::from_secs(3)));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.yaml");
+    std::fs::write(&file, format!("notifications:\n  - type: http\n    url: {}\n    timeout: 10\n", sink.url("/x")))
+        .unwrap();
+    let store = Arc::new(SqliteOutbox::open(dir.path().join("o.sqlite3")).unwrap());
+    let channels = notifier::load_channels(&file, &PluginRegistry::new()).unwrap().channels;
+    let n = Notifier::builder(channels).background(true).queue_capacity(1).outbox(store.clone()).build();
+    let mut overflowed = 0;
+    for i in 0..4 {
+        let report = n.notify(Event::RunStarted, serde_json::json!({"n": i}), None);
+        overflowed += usize::from(matches!(report.channels[0].outcome, Outcome::Failed { .. }));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(overflowed >= 1, "the queue of one overflowed");
+    let flushed = n.shutdown(Duration::from_millis(300));
+    assert_eq!(flushed.abandoned as usize + overflowed, 4, "{flushed:?}");
+    let entries = store.list(&Default::default(), true).unwrap();
+    assert_eq!(entries.len(), 4, "{entries:#?}");
+    assert!(entries.iter().all(|e| e.state == notifier::outbox::State::Pending));
+    let full = entries.iter().filter(|e| e.last_error.as_deref().is_some_and(|r| r.contains("queue is full"))).count();
+    assert_eq!(full, overflowed, "{entries:#?}");
+}

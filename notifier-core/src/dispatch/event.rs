@@ -133,15 +133,18 @@ impl Dispatch<'_> {
             Start::Done(channel.skipped(reason))
         } else if let Some(bg) = &shared.background {
             let recorded = shared.journal.as_ref().and_then(|j| j.ticket(&shared.counters));
+            let ticketed = recorded.is_some();
             if let Some(ticket) = &recorded {
                 self.to_record.push((index, ticket.clone()));
             }
             let job = Job { event: self.event.clone(), call, recorded };
             let outcome = enqueue(bg, channel, job);
-            if !matches!(outcome.outcome, Outcome::Queued)
-                && let (Some(journal), Some(_)) = (&shared.journal, self.to_record.pop())
+            if ticketed
+                && !matches!(outcome.outcome, Outcome::Queued)
+                && let Some(journal) = &shared.journal
             {
                 // Never reached a worker: `end` records it as failed instead.
+                self.to_record.pop();
                 journal.forget();
             }
             Start::Done(outcome)
