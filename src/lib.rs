@@ -34,6 +34,7 @@
 //! | `macros` | [`settings!`]: settings compiled into the program | via `cli` |
 //! | `loader` | `Notifier::from_settings_file`, `load_channels`, [`schema`] | via `cli` |
 //! | `python` | Python notification plugins in the user's interpreter | via `cli` |
+//! | `outbox` | [`outbox`]: the durable SQLite outbox (`NotifierBuilder::outbox`) | via `cli` |
 //! | `cli` | the `notifier` command line (and the experiment runner) | yes |
 //!
 //! `notifier = { version = "0.1", default-features = false, features = ["macros"] }` is the
@@ -64,6 +65,21 @@ pub use notifier_schema as schema;
 /// Slack, PagerDuty, CloudEvents…), compiled once per notifier and rendered per event
 /// (docs/TEMPLATES.md).
 pub use notifier_core::body;
+
+/// The durable outbox: notifications an endpoint did not take, or that a killed process
+/// had not delivered, kept for a replay. [`outbox::Outbox`] is the hook the dispatcher
+/// writes to ([`NotifierBuilder::outbox`]); with the `outbox` feature,
+/// [`outbox::SqliteOutbox`] is the SQLite store the command line uses.
+pub mod outbox {
+    pub use notifier_core::dispatch::record_id;
+    pub use notifier_core::outbox::{
+        ChannelRef, Outbox, OutboxError, OutboxOp, OutboxRecord, Written, channel_ref, fingerprint,
+    };
+    #[cfg(feature = "outbox")]
+    pub use notifier_outbox::{
+        DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, Entry, Filter, Limits, SqliteOutbox, State, StoreError, default_path,
+    };
+}
 
 /// Channel definitions, for programs that build a channel table by hand
 /// ([`Notifier::builder`]) or read the one a settings file gives.

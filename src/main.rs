@@ -16,14 +16,14 @@ fn main() -> ExitCode {
         Command::Send(args) => args.delivery.python = python,
         Command::Run(cmd) => cmd.delivery.python = python,
         Command::Validate(cmd) => cmd.delivery.python = python,
-        Command::Check(_) | Command::Schema(_) | Command::Codegen(_) | Command::Formats(_) => {}
+        Command::Check(_) | Command::Schema(_) | Command::Codegen(_) | Command::Formats(_) | Command::Outbox(_) => {}
         Command::Completions(_) | Command::Man(_) => {}
     }
     let explicit_settings = cli.global.settings.is_some();
     let settings = cli.global.settings.clone().unwrap_or_else(cli::default_settings_path);
     let wanted = (!cli.global.no_log_file).then(|| cli.global.log_file.clone());
     // `check`, `schema`, `codegen`, `completions` and `man` write no log file.
-    let logs = matches!(cli.command, Command::Send(_) | Command::Run(_) | Command::Validate(_));
+    let logs = matches!(cli.command, Command::Send(_) | Command::Run(_) | Command::Validate(_) | Command::Outbox(_));
     let log_file = cli::logging::init(if logs { wanted.as_deref() } else { None }, cli.global.verbose);
     let styled = cli.global.color.enabled_for_stdout();
     let result = match &cli.command {
@@ -44,6 +44,13 @@ fn main() -> ExitCode {
         Command::Validate(cmd) => {
             Ok(cli::flow::validate(cmd, &settings, explicit_settings, log_file.as_ref(), cli.global.python.as_deref()))
         }
+        Command::Outbox(cmd) => match cli::outbox::run(cmd, cli.global.python.clone()) {
+            Ok(code) => Ok(code),
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(2)
+            }
+        },
         Command::Completions(args) => cli::generate::completions(args, &mut std::io::stdout().lock()),
         Command::Man(args) => cli::generate::man(args, &mut std::io::stdout().lock()),
     };

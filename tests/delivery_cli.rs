@@ -35,6 +35,8 @@ fn notifier(dir: &Path, args: &[&str]) -> (Output, Duration) {
         .args(args)
         .current_dir(dir)
         .env("HOME", dir)
+        // The outbox goes to $HOME/.local/state too, never the real one.
+        .env_remove("XDG_STATE_HOME")
         .env_remove("RUST_LOG")
         .output()
         .expect("run notifier");
@@ -252,6 +254,8 @@ fn payloads_larger_than_the_limit_are_refused_with_a_clear_error() {
         .args(["--settings", settings, "--no-log-file", "send", "run-started", "--payload", "@-"])
         .current_dir(dir.path())
         .env("HOME", dir.path())
+        // The outbox goes to $HOME/.local/state too, never the real one.
+        .env_remove("XDG_STATE_HOME")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

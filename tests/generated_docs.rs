@@ -11,7 +11,7 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The subcommands users type (`help` is clap's own).
 const SUBCOMMANDS: &[&str] =
-    &["check", "schema", "codegen", "formats", "send", "run", "validate", "completions", "man"];
+    &["check", "schema", "codegen", "formats", "send", "run", "validate", "outbox", "completions", "man"];
 
 fn notifier(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_notifier"))
@@ -228,6 +228,7 @@ fn man_dir_writes_one_page_per_subcommand_that_man_can_read() {
     expected.push("notifier.1".into());
     // Nested subcommands get their own page too.
     expected.push("notifier-formats-show.1".into());
+    expected.extend(["list", "replay", "drop"].map(|s| format!("notifier-outbox-{s}.1")));
     expected.sort();
     assert_eq!(written, expected);
     for name in &written {

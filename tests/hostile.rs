@@ -19,6 +19,8 @@ fn notifier(dir: &Path, envs: &[(&str, &str)], args: &[&str]) -> Output {
         .args(args)
         .current_dir(dir)
         .env("HOME", dir)
+        // The outbox goes to $HOME/.local/state too, never the real one.
+        .env_remove("XDG_STATE_HOME")
         .env("NO_COLOR", "1")
         .envs(envs.iter().copied())
         .output()

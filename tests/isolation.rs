@@ -61,6 +61,8 @@ fn notifier(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(dir)
         .env("HOME", dir)
+        // The outbox goes to $HOME/.local/state too, never the real one.
+        .env_remove("XDG_STATE_HOME")
         .env("NO_COLOR", "1")
         .env("HUMIO_TOKEN_FOR_TESTS", "t0ken-for-tests")
         .env_remove("NOTIFIER_TEST_SURELY_UNSET")

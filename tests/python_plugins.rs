@@ -29,6 +29,8 @@ fn notifier(dir: &Path, python_path: Option<&Path>, args: &[&str]) -> Output {
         .args(args)
         .current_dir(dir)
         .env("HOME", dir)
+        // The outbox goes to $HOME/.local/state too, never the real one.
+        .env_remove("XDG_STATE_HOME")
         .env("NO_COLOR", "1")
         .env("NOTIFIER_PYTHON", python3())
         .env_remove("VIRTUAL_ENV")

@@ -35,6 +35,8 @@ impl Run {
             .args(args)
             .current_dir(self.dir.path())
             .env("HOME", self.dir.path())
+            // The outbox goes to $HOME/.local/state too, never the real one.
+            .env_remove("XDG_STATE_HOME")
             .output()
             .expect("run notifier")
     }
@@ -151,6 +153,8 @@ fn without_settings_the_embedded_default_announces_events_on_stderr_only() {
         .args(["run", &experiment("local-health.json")])
         .current_dir(dir.path())
         .env("HOME", dir.path())
+        // The outbox goes to $HOME/.local/state too, never the real one.
+        .env_remove("XDG_STATE_HOME")
         .output()
         .expect("run notifier");
     assert_eq!(out.status.code(), Some(0));
@@ -200,6 +204,8 @@ mod signals {
             .args(args)
             .current_dir(run.dir.path())
             .env("HOME", run.dir.path())
+            // The outbox goes to $HOME/.local/state too, never the real one.
+            .env_remove("XDG_STATE_HOME")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -51,6 +51,8 @@ impl Run {
             .args(args)
             .current_dir(self.dir.path())
             .env("HOME", self.dir.path())
+            // The outbox goes to $HOME/.local/state too, never the real one.
+            .env_remove("XDG_STATE_HOME")
             .env("PYTHONPATH", fixtures())
             .env("NOTIFIER_CONTROL_LOG", self.dir.path().join("controls.jsonl"))
             .env_remove("NOTIFIER_PYTHON")

@@ -63,6 +63,8 @@ fn notifier(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(dir)
         .env("HOME", dir)
+        // The outbox goes to $HOME/.local/state too, never the real one.
+        .env_remove("XDG_STATE_HOME")
         .env("NO_COLOR", "1")
         .env("PLANT_TOKEN", TOKEN)
         .env("PLANT_SIGNING", SIGNING)
@@ -350,4 +352,48 @@ notifications:
             assert!(!text.contains(secret), "check --format {format} shows {secret}:\n{text}");
         }
     }
+}
+
+/// Every byte of the outbox (database, WAL, shared memory), read as text.
+fn outbox_bytes(home: &Path) -> String {
+    let dir = home.join(".local/state/notifier");
+    let mut text = String::new();
+    for entry in std::fs::read_dir(&dir).expect("the outbox directory exists") {
+        text.push_str(&String::from_utf8_lossy(&std::fs::read(entry.unwrap().path()).unwrap()));
+    }
+    text
+}
+
+#[test]
+fn the_outbox_file_holds_no_secret() {
+    let echo = Sink::with(|r, _| Reply::status(500).body(format!("{{\"ok\": false, \"error\": \"{}\"}}", r.path)));
+    let redirect =
+        Sink::with(|r, _| Reply::status(302).header("Location", &format!("https://elsewhere.example{}", r.path)));
+    let refused = format!("http://127.0.0.1:{}", refused_port());
+    let dir = tempfile::tempdir().unwrap();
+    let mut recorded = 0;
+    for base in [echo.url(""), redirect.url(""), refused] {
+        let settings = write_settings(dir.path(), &base, &base);
+        for background in [false, true] {
+            let mut args = vec!["--settings", settings.to_str().unwrap(), "--no-log-file", "send", "run-failed"];
+            args.extend(["--payload", r#"{"title": "t"}"#]);
+            if background {
+                args.push("--background");
+            }
+            let out = notifier(dir.path(), &args);
+            assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+            recorded += 2;
+        }
+    }
+    assert_secret_used(&echo.requests());
+    // A replay against the echoing endpoint writes its error too.
+    let settings = write_settings(dir.path(), &echo.url(""), &echo.url(""));
+    let replay = notifier(dir.path(), &["--settings", settings.to_str().unwrap(), "outbox", "replay"]);
+    assert_clean("outbox replay", &replay, &dir.path().join("none.log"));
+    let list = notifier(dir.path(), &["outbox", "list", "--format", "json"]);
+    let (stdout, _, _) = assert_clean("outbox list", &list, &dir.path().join("none.log"));
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(entries.len(), recorded, "{stdout}");
+    assert!(stdout.contains("500 Server Error") && stdout.contains("${PLANT_TOKEN}"), "{stdout}");
+    assert_no_leak("the outbox files", &outbox_bytes(dir.path()));
 }

@@ -19,6 +19,8 @@ pub mod dispatch;
 mod engine;
 pub mod envelope;
 pub mod event;
+#[cfg(feature = "http")]
+pub mod outbox;
 pub mod plugin;
 pub mod plugins;
 pub mod pyvalue;
@@ -37,6 +39,8 @@ pub use channel::{ChannelDef, ChannelKind, HttpDef, Origin, PluginDef, PythonDef
 pub use dispatch::{Dispatch, Mode, Notifier, NotifierBuilder};
 pub use envelope::{Envelope, error_value, exception, exception_text};
 pub use event::{Event, EventSet, Phase, UnknownEvent};
+#[cfg(feature = "http")]
+pub use outbox::{ChannelRef, Outbox, OutboxError, OutboxOp, OutboxRecord};
 pub use plugin::{PluginConfig, PluginError, PluginFn};
 pub use registry::PluginRegistry;
 pub use report::{ChannelOutcome, DeliveryReport, FailureKind, FlushReport, Outcome, Stats};

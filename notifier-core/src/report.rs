@@ -171,6 +171,7 @@ pub(crate) struct Counters {
     pub overflowed: AtomicU64,
     pub abandoned: AtomicU64,
     pub queued: AtomicU64,
+    pub unrecorded: AtomicU64,
 }
 
 #[cfg_attr(not(feature = "http"), allow(dead_code))]
@@ -198,6 +199,7 @@ impl Counters {
             overflowed: get(&self.overflowed),
             abandoned: get(&self.abandoned),
             queued: get(&self.queued),
+            unrecorded: get(&self.unrecorded),
         }
     }
 }
@@ -219,6 +221,9 @@ pub struct Stats {
     pub abandoned: u64,
     /// Background mode: notifications queued (delivered or not yet).
     pub queued: u64,
+    /// With an outbox: notifications that could not be recorded in it (full, locked,
+    /// corrupt); they were still attempted.
+    pub unrecorded: u64,
 }
 
 impl Stats {

@@ -21,8 +21,8 @@ notifier::settings! {
 
 /// The channels of one command.
 pub enum Channels {
-    /// Loaded from a settings file at run time.
-    Loaded(Notifier),
+    /// Loaded from a settings file at run time, with the outbox file if there is one.
+    Loaded(Notifier, Option<std::path::PathBuf>),
     /// The compiled-in default.
     Embedded(embedded::Notifications),
 }
@@ -41,13 +41,20 @@ impl Channels {
         }
         let loaded = notifier::load_channels(settings, &PluginRegistry::new())?;
         loaded.log_warnings();
-        Ok(Channels::Loaded(delivery.apply(Notifier::builder(loaded.channels)).build()))
+        let mut builder = delivery.apply(Notifier::builder(loaded.channels));
+        // The embedded default (lines on stderr) has nothing worth keeping.
+        let mut path = None;
+        if let Some(store) = delivery.outbox.open_for_delivery() {
+            path = Some(store.path().to_owned());
+            builder = builder.outbox(store);
+        }
+        Ok(Channels::Loaded(builder.build(), path))
     }
 
     /// The notifier (flush, stats, describe).
     pub fn notifier(&self) -> &Notifier {
         match self {
-            Channels::Loaded(n) => n,
+            Channels::Loaded(n, _) => n,
             Channels::Embedded(e) => e.notifier(),
         }
     }
@@ -55,7 +62,7 @@ impl Channels {
     /// Sends one envelope (through the unrolled dispatch for the embedded table).
     pub fn notify(&self, envelope: Envelope) -> DeliveryReport {
         match self {
-            Channels::Loaded(n) => n.notify_envelope(envelope),
+            Channels::Loaded(n, _) => n.notify_envelope(envelope),
             Channels::Embedded(e) => e.notify_envelope(envelope),
         }
     }
@@ -91,10 +98,22 @@ impl Channels {
         settled
     }
 
+    /// After the summary: where failed deliveries went, when some failed and the outbox
+    /// is on.
+    pub fn outbox_hint(&self, failed: usize, err: &mut dyn std::io::Write) {
+        if let (Channels::Loaded(_, Some(path)), true) = (self, failed > 0) {
+            let _ = writeln!(
+                err,
+                "failed deliveries are kept in the outbox {}; `notifier outbox replay` sends them again",
+                path.display()
+            );
+        }
+    }
+
     /// Where the channels come from, for messages.
     pub fn source(&self, settings: &Path) -> String {
         match self {
-            Channels::Loaded(_) => settings.display().to_string(),
+            Channels::Loaded(..) => settings.display().to_string(),
             Channels::Embedded(_) => "the embedded default settings".into(),
         }
     }

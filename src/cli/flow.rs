@@ -42,13 +42,14 @@ fn finish(cli: CliNotifier<'_>, delivery: &DeliveryArgs, log_file: Option<&PathB
         }
     }
     let _ = summary.print_always(&mut io::stderr(), log_file.map(PathBuf::as_path));
+    cli.channels.outbox_hint(summary.failed(), &mut io::stderr());
 }
 
 /// Like Chaos Toolkit: broken settings mean no notifications (said loudly), not no run.
 fn load(settings: &Path, explicit: bool, delivery: &DeliveryArgs) -> Channels {
     Channels::load(settings, explicit, delivery).unwrap_or_else(|e| {
         eprintln!("error: notifications are disabled: {e}");
-        Channels::Loaded(Notifier::empty())
+        Channels::Loaded(Notifier::empty(), None)
     })
 }
 
@@ -61,6 +62,9 @@ fn drive(
     log_file: Option<&PathBuf>,
     flow: impl FnOnce(&CliNotifier<'_>) -> Result<i32, RunnerError>,
 ) -> u8 {
+    if delivery.replay_outbox {
+        super::outbox::replay_first(delivery);
+    }
     let channels = load(settings, explicit, delivery);
     let cli = CliNotifier { channels: &channels, summary: RefCell::default(), queued: RefCell::default() };
     let result = flow(&cli);

@@ -7,6 +7,7 @@ pub mod flow;
 pub mod formats;
 pub mod generate;
 pub mod logging;
+pub mod outbox;
 pub mod sarif;
 pub mod send;
 pub mod summary;
@@ -131,6 +132,15 @@ Examples:
     /// Validate a Chaos Toolkit experiment, sending validate-started, then
     /// validate-completed or validate-failed.
     Validate(ValidateCmd),
+    /// List, replay or drop the notifications kept in the outbox.
+    ///
+    /// `send`, `run` and `validate` keep every notification of a settings file's channels
+    /// in a SQLite outbox until it is delivered: with --background it is recorded before
+    /// its first attempt (so a killed process loses nothing), otherwise when its delivery
+    /// failed. `outbox replay` sends the pending ones again; `--replay-outbox` on `send`
+    /// and `run` does the same first. No resolved secret is stored: ${VAR} are read
+    /// again from the environment of the replay.
+    Outbox(outbox::OutboxCmd),
     /// Print a shell completion script, generated from these very definitions.
     #[command(after_help = "\
 Examples:
@@ -215,6 +225,13 @@ pub struct DeliveryArgs {
     /// Longest wait for queued notifications at the end (with --background), in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = positive_seconds)]
     pub flush_cap: f64,
+    /// Where undelivered notifications are kept.
+    #[command(flatten)]
+    pub outbox: outbox::OutboxLocation,
+    /// First replay what the outbox holds as pending (`notifier outbox replay`), then
+    /// send.
+    #[arg(long, conflicts_with = "no_outbox")]
+    pub replay_outbox: bool,
     /// The global `--python`, copied here by `main` for the commands that deliver.
     #[arg(skip)]
     pub python: Option<PathBuf>,

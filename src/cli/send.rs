@@ -45,7 +45,13 @@ pub fn run(args: &SendArgs, settings: &Path, explicit: bool, log_file: Option<&P
         Some(kind) => notifier::exception(kind, msg),
         None => Value::String(msg.clone()),
     });
-    let channels = Channels::load(settings, explicit, &args.delivery)?;
+    if args.delivery.replay_outbox && !args.dry_run {
+        super::outbox::replay_first(&args.delivery);
+    }
+    // A dry run sends nothing, so it keeps nothing either.
+    let mut delivery = args.delivery.clone();
+    delivery.outbox.no_outbox |= args.dry_run;
+    let channels = Channels::load(settings, explicit, &delivery)?;
     let notifier = channels.notifier();
     let envelope = Envelope::new(args.event, payload, error);
     if notifier.is_empty() {
@@ -79,5 +85,6 @@ pub fn run(args: &SendArgs, settings: &Path, explicit: bool, log_file: Option<&P
     summary.add(event, outcomes);
     let _ = out.flush();
     let _ = summary.print(&mut io::stderr(), log_file.map(PathBuf::as_path));
+    channels.outbox_hint(summary.failed(), &mut io::stderr());
     Ok(if summary.failed() > 0 { 1 } else { 0 })
 }

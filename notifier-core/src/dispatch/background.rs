@@ -14,12 +14,15 @@ use crate::report::{ChannelOutcome, FailureKind, FlushReport, Outcome};
 
 use super::channel::Channel;
 use super::deliver::deliver_channel;
+use super::journal::Ticket;
 use super::prepared::Prepared;
 use super::{Shared, lock, record};
 
 pub(super) struct Job {
     pub(super) event: Arc<Prepared>,
     pub(super) call: Option<PluginFn>,
+    /// Set when the outbox records this job: written before the first attempt.
+    pub(super) recorded: Option<Arc<Ticket>>,
 }
 
 pub(super) struct Background {
@@ -114,9 +117,15 @@ pub(super) async fn worker(shared: Arc<Shared>, index: usize, mut rx: mpsc::Rece
                 Duration::ZERO,
             )
         } else {
+            if let Some(ticket) = &job.recorded {
+                ticket.wait().await;
+            }
             let deadline = crate::engine::deadline_in(shared.channels[index].bound().min(shared.event_budget));
             deliver_channel(shared.clone(), index, job.event.clone(), job.call, deadline).await
         };
+        if let (Some(journal), Some(_)) = (&shared.journal, &job.recorded) {
+            journal.settle(&job.event, &outcome);
+        }
         record(&shared, &job.event.env, &outcome);
         bg.complete(event, outcome);
         bg.done();

@@ -11,6 +11,7 @@ use crate::report::{ChannelOutcome, DeliveryReport, FailureKind, Outcome};
 
 use super::background::{Job, enqueue};
 use super::deliver::deliver_channel;
+use super::journal::Ticket;
 use super::prepared::Prepared;
 use super::{Notifier, record};
 
@@ -24,10 +25,18 @@ pub struct Dispatch<'a> {
     pub(super) outcomes: Vec<ChannelOutcome>,
     /// Channels that filtered the event out, added to the counters once, on drop.
     pub(super) filtered: u64,
+    /// Background mode with an outbox: the channels this event was queued for, recorded
+    /// together (one transaction) on drop, before any of them is attempted.
+    pub(super) to_record: Vec<(usize, Arc<Ticket>)>,
 }
 
 impl Drop for Dispatch<'_> {
     fn drop(&mut self) {
+        if !self.to_record.is_empty()
+            && let Some(journal) = &self.notifier.shared.journal
+        {
+            journal.record(&self.event, std::mem::take(&mut self.to_record));
+        }
         if self.filtered > 0 {
             self.notifier.shared.counters.filtered.fetch_add(self.filtered, Ordering::Relaxed);
         }
@@ -117,14 +126,28 @@ impl Dispatch<'_> {
     /// What to do with channel `index`: an outcome known at once (skipped, queued,
     /// budget used up), or a delivery to run until a deadline. `None` for an index
     /// that is not a channel.
-    pub(super) fn start(&self, index: usize, call: Option<PluginFn>) -> Option<Start> {
+    pub(super) fn start(&mut self, index: usize, call: Option<PluginFn>) -> Option<Start> {
         let shared = &self.notifier.shared;
         let channel = shared.channels.get(index)?;
         Some(if let Some(reason) = channel.unusable() {
             Start::Done(channel.skipped(reason))
         } else if let Some(bg) = &shared.background {
-            let job = Job { event: self.event.clone(), call };
-            Start::Done(enqueue(bg, channel, job))
+            let recorded = shared.journal.as_ref().and_then(|j| j.ticket(&shared.counters));
+            let ticketed = recorded.is_some();
+            if let Some(ticket) = &recorded {
+                self.to_record.push((index, ticket.clone()));
+            }
+            let job = Job { event: self.event.clone(), call, recorded };
+            let outcome = enqueue(bg, channel, job);
+            if ticketed
+                && !matches!(outcome.outcome, Outcome::Queued)
+                && let Some(journal) = &shared.journal
+            {
+                // Never reached a worker: `end` records it as failed instead.
+                self.to_record.pop();
+                journal.forget();
+            }
+            Start::Done(outcome)
         } else if Instant::now() >= self.deadline() {
             let budget = shared.event_budget.as_secs_f64();
             Start::Done(channel.outcome(
@@ -143,6 +166,12 @@ impl Dispatch<'_> {
     }
 
     pub(super) fn end(&mut self, outcome: ChannelOutcome) {
+        let shared = &self.notifier.shared;
+        if let Some(journal) = &shared.journal {
+            // Background jobs were recorded when queued; what never reached a worker
+            // (a full queue) and sequential failures are recorded now.
+            journal.keep_failed(&self.event, &outcome, &shared.counters);
+        }
         record(&self.notifier.shared, &self.event.env, &outcome);
         self.outcomes.push(outcome);
     }

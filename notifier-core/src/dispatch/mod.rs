@@ -22,6 +22,7 @@ mod background;
 mod channel;
 mod deliver;
 mod event;
+mod journal;
 mod prepared;
 #[cfg(feature = "python")]
 mod python;
@@ -42,6 +43,8 @@ use crate::transport::Clients;
 use self::background::{Background, worker};
 use self::channel::{Channel, Ready};
 pub use self::event::Dispatch;
+use self::journal::Journal;
+pub use self::journal::{MAX_JOURNAL_BACKLOG, record_id};
 use self::prepared::Prepared;
 
 /// Default bound on the time one event may block the flow in sequential mode.
@@ -54,6 +57,8 @@ pub const DEFAULT_REPORT_CAPACITY: usize = 4096;
 /// one that overran its budget. A plugin still stuck past that is reported as stuck
 /// instead of being given one more thread per event.
 pub const MAX_PLUGIN_CALLS_PER_CHANNEL: usize = 2;
+/// Longest time shutting down waits for the outbox to write what it was given.
+const JOURNAL_SYNC_CAP: Duration = Duration::from_secs(2);
 /// Default time the final flush may take when a background notifier is dropped.
 pub const DEFAULT_FLUSH_CAP: Duration = Duration::from_secs(5);
 
@@ -78,6 +83,7 @@ pub struct NotifierBuilder {
     report_capacity: usize,
     flush_cap: Duration,
     lookup: Lookup,
+    outbox: Option<Arc<dyn crate::outbox::Outbox>>,
     #[cfg(feature = "python")]
     python: Option<std::path::PathBuf>,
 }
@@ -93,6 +99,7 @@ impl NotifierBuilder {
             report_capacity: DEFAULT_REPORT_CAPACITY,
             flush_cap: DEFAULT_FLUSH_CAP,
             lookup: Arc::new(|name| std::env::var(name).ok()),
+            outbox: None,
             #[cfg(feature = "python")]
             python: None,
         }
@@ -146,6 +153,19 @@ impl NotifierBuilder {
         self
     }
 
+    /// Keeps every notification in a durable outbox (see [`crate::outbox`]; the SQLite
+    /// store is the `notifier-outbox` crate, `notifier::outbox` in the facade), so that
+    /// what an endpoint did not take, or what a killed process had not delivered, can
+    /// be replayed. Background mode records each notification before its first attempt
+    /// (on a journal thread: `notify` stays a queue push) and marks it after; sequential
+    /// mode records only failed deliveries. An outbox that cannot be written (full,
+    /// locked, corrupt) never stops a notification: it is logged once as a warning and
+    /// counted in [`Stats::unrecorded`].
+    pub fn outbox(mut self, outbox: Arc<dyn crate::outbox::Outbox>) -> Self {
+        self.outbox = Some(outbox);
+        self
+    }
+
     /// Where `${VAR}` values come from (default: the process environment).
     pub fn env(mut self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
         self.lookup = Arc::new(lookup);
@@ -168,11 +188,24 @@ impl NotifierBuilder {
         let python = python::prepare(&mut channels, self.python.as_deref());
         let capacity = self.report_capacity;
         let background = (self.mode == Mode::Background).then(|| Background::new(capacity));
+        let counters = Arc::new(Counters::default());
+        let journal = self.outbox.map(|outbox| {
+            let refs = channels.iter().map(|c| crate::outbox::channel_ref(c.index, &c.def)).collect();
+            // A replay leaves a record alone while the process that wrote it may still be
+            // attempting it (unless that process is gone): its longest delivery, the
+            // flush cap, and a margin for the queue in front of it.
+            let leases = channels
+                .iter()
+                .map(|c| (c.bound() * 2 + self.flush_cap + Duration::from_secs(60)).as_secs_f64())
+                .collect();
+            Journal::new(outbox, refs, leases, background.is_some(), counters.clone())
+        });
         let shared = Arc::new(Shared {
             channels,
             event_budget: self.event_budget,
             flush_cap: self.flush_cap,
-            counters: Counters::default(),
+            counters,
+            journal,
             clients: Clients::default(),
             background,
             #[cfg(feature = "python")]
@@ -202,7 +235,9 @@ struct Shared {
     channels: Vec<Channel>,
     event_budget: Duration,
     flush_cap: Duration,
-    counters: Counters,
+    counters: Arc<Counters>,
+    /// The outbox, when the builder was given one.
+    journal: Option<Journal>,
     clients: Clients,
     background: Option<Background>,
     /// The helper process of the Python plugin channels, if there is one.
@@ -303,6 +338,7 @@ impl Notifier {
             started: Instant::now(),
             outcomes: Vec::with_capacity(self.shared.channels.len()),
             filtered: 0,
+            to_record: Vec::new(),
         }
     }
 
@@ -398,6 +434,42 @@ impl Notifier {
         let Some(bg) = &self.shared.background else {
             return FlushReport::default();
         };
+        let report = self.shutdown_queues(bg, deadline);
+        if let Some(journal) = &self.shared.journal {
+            // What was queued for the outbox (records, marks) is written before the
+            // program goes on to exit.
+            journal.sync(JOURNAL_SYNC_CAP);
+        }
+        report
+    }
+
+    /// Delivers one stored notification (an outbox replay) on channel `index`, now,
+    /// with its stored envelope bytes and message id (sent as `webhook-id` by signing
+    /// channels, so a receiver can drop a duplicate), within the channel's own bound.
+    /// Nothing is recorded in this notifier's outbox: the caller marks the entry.
+    /// `None` when there is no channel `index`.
+    pub fn redeliver(
+        &self,
+        index: usize,
+        envelope: Envelope,
+        wire: Vec<u8>,
+        message_id: String,
+    ) -> Option<ChannelOutcome> {
+        let channel = self.shared.channels.get(index)?;
+        if let Some(reason) = channel.unusable() {
+            return Some(channel.skipped(reason));
+        }
+        let event = Arc::new(Prepared::stored(envelope, bytes::Bytes::from(wire), message_id));
+        let deadline = crate::engine::deadline_in(channel.bound());
+        let fut = self::deliver::deliver_channel(self.shared.clone(), index, event, None, deadline);
+        let started = Instant::now();
+        let outcome = crate::engine::run_until(fut, deadline + self::event::SCHEDULING_GRACE)
+            .unwrap_or_else(|| channel.overran(started));
+        self.shared.counters.count(&outcome.outcome);
+        Some(outcome)
+    }
+
+    fn shutdown_queues(&self, bg: &Background, deadline: Duration) -> FlushReport {
         if bg.shut_down.swap(true, Ordering::SeqCst) {
             return FlushReport::default();
         }

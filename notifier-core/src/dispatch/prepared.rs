@@ -22,6 +22,11 @@ impl Prepared {
         Prepared { env: Arc::new(env), wire: OnceLock::new(), id: OnceLock::new() }
     }
 
+    /// A stored notification (outbox replay): its wire bytes and message id as they were.
+    pub(super) fn stored(env: Envelope, wire: Bytes, id: String) -> Prepared {
+        Prepared { env: Arc::new(env), wire: OnceLock::from(wire), id: OnceLock::from(id) }
+    }
+
     /// The envelope's wire bytes (chaostoolkit-lib's body) and the event's message id.
     pub(super) fn wire(&self) -> (Bytes, String) {
         let body = self.wire.get_or_init(|| Bytes::from(self.env.to_wire_json()));
