@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Send(args) => args.delivery.python = python,
         Command::Run(cmd) => cmd.delivery.python = python,
         Command::Validate(cmd) => cmd.delivery.python = python,
+        Command::Relay(args) => args.python = python,
         Command::Check(_) | Command::Schema(_) | Command::Codegen(_) | Command::Formats(_) => {}
         Command::Completions(_) | Command::Man(_) => {}
     }
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         }
         Command::Completions(args) => cli::generate::completions(args, &mut std::io::stdout().lock()),
         Command::Man(args) => cli::generate::man(args, &mut std::io::stdout().lock()),
+        Command::Relay(args) => Ok(cli::relay::run(args, &settings)),
     };
     match result {
         Ok(code) => ExitCode::from(code),
