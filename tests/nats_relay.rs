@@ -375,3 +375,51 @@ fn check_reports_nats_mistakes_at_the_character() {
     assert!(stdout.contains("error[invalid-subject]: `*` is a wildcard"), "{stdout}");
     assert!(stdout.contains("s.yaml:5:20\n"), "{stdout}");
 }
+
+#[test]
+fn cloudevents_messages_are_relayed_as_their_envelope_and_msg_ids_drop_duplicates() {
+    let nats = NatsServer::start();
+    let sink = Sink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let central = central_settings(dir.path(), &sink);
+    let metrics_port = notifier_test_support::nats::free_port();
+    let metrics = format!("127.0.0.1:{metrics_port}");
+    let relay = Relay::start(dir.path(), &central, &nats, &["--metrics", &metrics]);
+    settle();
+    // The runner publishes each event twice into the stream: as the envelope (first
+    // channel) and as a CloudEvent (second channel), under the same Nats-Msg-Id (the
+    // event's id), so JetStream stores the first and drops the second.
+    let copy = format!(
+        "  - type: plugin\n    module: notifier.nats\n    url: {}\n    subject: chaos.copy.{{event}}\n    \
+         format: cloudevents\n",
+        nats.url()
+    );
+    let settings = runner_settings(dir.path(), "r1", &nats, &copy);
+    runner(dir.path(), &settings, "r1", 4).join().unwrap();
+    // A runner publishing CloudEvents only: the relay delivers the envelope they carry.
+    let ce = write(
+        dir.path(),
+        "ce.yaml",
+        &format!(
+            "notifications:\n  - type: plugin\n    module: notifier.nats\n    url: {}\n    subject: chaos.{{event}}\n    \
+             format: cloudevents\n  - type: plugin\n    module: notifier.jsonl\n    path: {}\n",
+            nats.url(),
+            dir.path().join("ce.jsonl").display()
+        ),
+    );
+    runner(dir.path(), &ce, "ce", 2).join().unwrap();
+    let expected: BTreeSet<String> = made(dir.path(), &["r1", "ce"]).into_iter().collect();
+    assert_eq!(expected.len(), 6);
+    wait_for_all(&sink, &expected, Duration::from_secs(30), &|| relay.stderr());
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(sink.requests().len(), 6, "the duplicate publishes were not dropped by Nats-Msg-Id");
+    // Prometheus text on /metrics.
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(&metrics).unwrap();
+    conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut text = String::new();
+    conn.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text.contains("\nnotifier_relay_delivered_total 6\n"), "{text}");
+    assert!(text.contains("\nnotifier_relay_latency_seconds_count 6\n"), "{text}");
+}

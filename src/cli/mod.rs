@@ -132,6 +132,22 @@ Examples:
     /// Validate a Chaos Toolkit experiment, sending validate-started, then
     /// validate-completed or validate-failed.
     Validate(ValidateCmd),
+    /// Deliver the notifications runners publish to NATS JetStream (the `notifier.nats`
+    /// channel) through the channels of the settings file, until SIGTERM or SIGINT.
+    ///
+    /// Every relay started with the same --nats, --stream and --consumer shares one
+    /// durable pull consumer: each message goes to one of them. A message is acked only
+    /// after every channel took it; a failure is negatively acked and redelivered later
+    /// (--nak-delay, doubled per delivery, at most 60 s); after --max-deliver deliveries it
+    /// is copied to the dead-letter subject and terminated. On SIGTERM/SIGINT the relay
+    /// stops pulling, lets the deliveries in progress finish (--grace), and leaves the rest
+    /// to another relay. Exit status: 0 after a graceful stop, 2 when it cannot start.
+    #[command(after_help = "\
+Examples:
+  notifier --settings central.yaml relay --nats nats://n1:4222,nats://n2:4222 --stream CHAOS
+  notifier --settings central.yaml relay --nats nats://127.0.0.1:4222 --stream CHAOS \\
+      --consumer relays --max-deliver 5 --metrics 127.0.0.1:9464")]
+    Relay(RelayArgs),
     /// Print a shell completion script, generated from these very definitions.
     #[command(after_help = "\
 Examples:
@@ -151,22 +167,6 @@ Examples:
   notifier man check | man -l -
   notifier man --dir /usr/local/share/man/man1")]
     Man(ManArgs),
-    /// Deliver the notifications runners publish to NATS JetStream (the `notifier.nats`
-    /// channel) through the channels of the settings file, until SIGTERM or SIGINT.
-    ///
-    /// Every relay started with the same --nats, --stream and --consumer shares one
-    /// durable pull consumer: each message goes to one of them. A message is acked only
-    /// after every channel took it; a failure is negatively acked and redelivered later
-    /// (--nak-delay, doubled per delivery, at most 60 s); after --max-deliver deliveries it
-    /// is copied to the dead-letter subject and terminated. On SIGTERM/SIGINT the relay
-    /// stops pulling, lets the deliveries in progress finish (--grace), and leaves the rest
-    /// to another relay. Exit status: 0 after a graceful stop, 2 when it cannot start.
-    #[command(after_help = "\
-Examples:
-  notifier --settings central.yaml relay --nats nats://n1:4222,nats://n2:4222 --stream CHAOS
-  notifier --settings central.yaml relay --nats nats://127.0.0.1:4222 --stream CHAOS \\
-      --consumer relays --max-deliver 5 --metrics 127.0.0.1:9464")]
-    Relay(RelayArgs),
 }
 
 /// `notifier relay` options.
