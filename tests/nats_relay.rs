@@ -90,6 +90,7 @@ impl Relay {
             .args(extra)
             .current_dir(dir)
             .env("HOME", dir)
+            .env("SIGNING_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -262,7 +263,16 @@ fn a_failing_sink_gets_the_events_later_and_dead_letters_go_to_their_subject() {
         }
     });
     let dir = tempfile::tempdir().unwrap();
-    let central = central_settings(dir.path(), &sink);
+    // Signed, so each request carries the event's `webhook-id`.
+    let central = write(
+        dir.path(),
+        "central.yaml",
+        &format!(
+            "notifications:\n  - type: http\n    url: {}\n    timeout: 2\n    \
+             signing_secret: ${{SIGNING_SECRET}}\n",
+            sink.url("/hook")
+        ),
+    );
     let relay = Relay::start(dir.path(), &central, &nats, &["--max-deliver", "30"]);
     settle();
     let settings = runner_settings(dir.path(), "r1", &nats, "");
@@ -280,6 +290,15 @@ fn a_failing_sink_gets_the_events_later_and_dead_letters_go_to_their_subject() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(relay.stderr().contains("failed, again in"), "{}", relay.stderr());
+    // Every redelivery of an event carries the same webhook-id, so receivers drop
+    // duplicates; distinct events have distinct ids.
+    let mut ids = std::collections::BTreeMap::<String, BTreeSet<String>>::new();
+    for r in sink.requests() {
+        ids.entry(r.body_text()).or_default().insert(r.header("webhook-id").unwrap().to_owned());
+    }
+    assert!(ids.values().all(|set| set.len() == 1), "{ids:?}");
+    let distinct: BTreeSet<_> = ids.values().flatten().collect();
+    assert_eq!(distinct.len(), ids.len());
     let mut relay = relay;
     assert_eq!(relay.terminate(Duration::from_secs(15)), Some(0), "{}", relay.stderr());
 

@@ -133,6 +133,8 @@ pub enum RelayError {
 /// One message taken from the consumer, with what the lanes need.
 struct Work {
     message: jetstream::Message,
+    /// The envelope it carries (parsed once, for the lane and the delivery).
+    envelope: Result<Envelope, String>,
     received: Instant,
 }
 
@@ -244,8 +246,9 @@ pub async fn run(
         if message.info().is_ok_and(|i| i.delivered > 1) {
             metrics.redelivered();
         }
-        let lane_index = lane_of(&message, lanes.len());
-        let work = Work { message, received: Instant::now() };
+        let envelope = parse(&message);
+        let lane_index = lane_of(envelope.as_ref().ok(), lanes.len());
+        let work = Work { message, envelope, received: Instant::now() };
         let permit = tokio::select! {
             () = &mut shutdown => None,
             permit = lanes[lane_index].reserve() => permit.ok(),
@@ -311,8 +314,8 @@ async fn ensure_dead_letter_stream(js: &jetstream::Context, config: &Config) -> 
 }
 
 /// The lane of a message: by experiment run, so one relay keeps their order.
-fn lane_of(message: &jetstream::Message, lanes: usize) -> usize {
-    let key = parse(message).map(|env| notifier_core::body::experiment_key(&env)).unwrap_or_default();
+fn lane_of(envelope: Option<&Envelope>, lanes: usize) -> usize {
+    let key = envelope.map(notifier_core::body::experiment_key).unwrap_or_default();
     let mut h = DefaultHasher::new();
     key.hash(&mut h);
     (h.finish() % lanes.max(1) as u64) as usize
@@ -362,7 +365,7 @@ async fn lane(
 async fn handle(work: Work, js: &jetstream::Context, notifier: &Notifier, config: &Config, metrics: &Metrics) {
     let message = work.message;
     let (delivered, sequence) = message.info().map_or((1, 0), |i| (i.delivered, i.stream_sequence));
-    let failure = match parse(&message) {
+    let failure = match work.envelope {
         Err(e) => Some((format!("not a notification: {e}"), true)),
         Ok(envelope) => {
             let ts = envelope.ts;
