@@ -84,13 +84,18 @@ struct Relay {
 
 impl Relay {
     fn start(dir: &Path, central: &Path, nats: &NatsServer, extra: &[&str]) -> Relay {
+        Relay::start_env(dir, central, &nats.url(), extra, &[])
+    }
+
+    fn start_env(dir: &Path, central: &Path, url: &str, extra: &[&str], envs: &[(&str, &str)]) -> Relay {
         let mut child = Command::new(env!("CARGO_BIN_EXE_notifier"))
-            .args(["--settings", central.to_str().unwrap(), "--no-log-file", "relay", "--nats", &nats.url()])
+            .args(["--settings", central.to_str().unwrap(), "--no-log-file", "relay", "--nats", url])
             .args(["--stream", "CHAOS", "--ack-wait", "3", "--nak-delay", "0.2", "--summary-every", "0"])
             .args(extra)
             .current_dir(dir)
             .env("HOME", dir)
             .env("SIGNING_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            .envs(envs.iter().copied())
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -441,4 +446,57 @@ fn cloudevents_messages_are_relayed_as_their_envelope_and_msg_ids_drop_duplicate
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
     assert!(text.contains("\nnotifier_relay_delivered_total 6\n"), "{text}");
     assert!(text.contains("\nnotifier_relay_latency_seconds_count 6\n"), "{text}");
+}
+
+#[test]
+fn tokens_from_variables_authenticate_runners_and_relays() {
+    let nats = NatsServer::start_with(&["--auth", "s3cret-token"]);
+    let sink = Sink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let central = central_settings(dir.path(), &sink);
+    let relay = Relay::start_env(dir.path(), &central, &nats.url(), &[], &[("NATS_TOKEN", "s3cret-token")]);
+    let runner = write(
+        dir.path(),
+        "runner.yaml",
+        &format!(
+            "notifications:\n  - type: plugin\n    module: notifier.nats\n    url: {}\n    subject: chaos.{{event}}\n    \
+             token: ${{NATS_TOKEN}}\n    timeout: 3\n    retries: 2\n",
+            nats.url()
+        ),
+    );
+    let send_with = |token: &str| {
+        Command::new(env!("CARGO_BIN_EXE_notifier"))
+            .args(["--settings", runner.to_str().unwrap(), "--no-log-file", "send", "run-failed"])
+            .env("HOME", dir.path())
+            .env("NATS_TOKEN", token)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    };
+    settle();
+    let out = send_with("wrong");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("cannot connect to NATS") && !stdout.contains("wrong"), "{stdout}");
+    let out = send_with("s3cret-token");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let got = sink.wait_for(1, Duration::from_secs(20));
+    assert_eq!(got.len(), 1, "{}", relay.stderr());
+    assert_eq!(got[0].json()["name"], "run-failed");
+}
+
+#[test]
+fn one_relay_delivers_the_events_of_one_run_in_order() {
+    let nats = NatsServer::start();
+    let sink = Sink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let central = central_settings(dir.path(), &sink);
+    let relay = Relay::start(dir.path(), &central, &nats, &["--concurrency", "8"]);
+    settle();
+    let settings = runner_settings(dir.path(), "r1", &nats, "");
+    runner(dir.path(), &settings, "r1", 12).join().unwrap();
+    let got = sink.wait_for(12, Duration::from_secs(30));
+    assert_eq!(got.len(), 12, "{}", relay.stderr());
+    let order: Vec<u64> = got.iter().map(|r| r.json()["payload"]["i"].as_u64().unwrap()).collect();
+    assert_eq!(order, (0..12).collect::<Vec<_>>());
 }

@@ -82,6 +82,25 @@ pub struct Config {
     pub metrics: Option<SocketAddr>,
     /// The client name the server shows.
     pub name: String,
+    /// Credentials: a token, a user and password, or a `.creds` file (user JWT and NKey
+    /// seed). Without them, `nats://user:password@host` or `nats://token@host` in `url`.
+    pub auth: Auth,
+    /// A PEM file of root certificates to trust for `tls://` servers (besides the system's).
+    pub tls_ca: Option<std::path::PathBuf>,
+}
+
+/// How a relay authenticates to NATS.
+#[derive(Debug, Clone, Default)]
+pub enum Auth {
+    /// No credentials (or those in the URL).
+    #[default]
+    None,
+    /// A token.
+    Token(String),
+    /// A user and password.
+    UserPassword(String, String),
+    /// A `.creds` file.
+    Creds(std::path::PathBuf),
 }
 
 impl Config {
@@ -101,6 +120,8 @@ impl Config {
             summary_every: Some(Duration::from_secs(10)),
             metrics: None,
             name: "notifier-relay".to_owned(),
+            auth: Auth::None,
+            tls_ca: None,
             stream,
         }
     }
@@ -162,7 +183,29 @@ pub async fn run(
         .map(|s| s.trim().parse::<async_nats::ServerAddr>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| RelayError::Connect { url: config.url.clone(), message: e.to_string() })?;
-    let client = async_nats::ConnectOptions::new()
+    let connect_error = |message: String| RelayError::Connect { url: config.url.clone(), message };
+    let mut options = match &config.auth {
+        Auth::Creds(path) => async_nats::ConnectOptions::with_credentials_file(path.clone())
+            .await
+            .map_err(|e| connect_error(format!("cannot read {}: {e}", path.display())))?,
+        _ => async_nats::ConnectOptions::new(),
+    };
+    // The client does not read credentials from the URL: take them from it here.
+    let from_url = match servers.iter().find(|s| s.has_user_pass()).map(|s| (s.username(), s.password())) {
+        Some((Some(u), Some(p))) => Auth::UserPassword(u.to_owned(), p.to_owned()),
+        Some((Some(t), None)) => Auth::Token(t.to_owned()),
+        _ => Auth::None,
+    };
+    let auth = if matches!(config.auth, Auth::None) { &from_url } else { &config.auth };
+    options = match auth {
+        Auth::Token(t) => options.token(t.clone()),
+        Auth::UserPassword(u, p) => options.user_and_password(u.clone(), p.clone()),
+        Auth::None | Auth::Creds(_) => options,
+    };
+    if let Some(ca) = &config.tls_ca {
+        options = options.add_root_certificates(ca.clone()).require_tls(true);
+    }
+    let client = options
         .name(&config.name)
         .connection_timeout(Duration::from_secs(5))
         .connect(servers)

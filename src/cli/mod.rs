@@ -209,6 +209,13 @@ pub struct RelayArgs {
     /// Print a summary line on stderr this often, in seconds (0: only at the end).
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub summary_every: f64,
+    /// A `.creds` file (user JWT and NKey seed). A token or a user and password come from
+    /// $NATS_TOKEN, or $NATS_USER and $NATS_PASSWORD, or the URL (`nats://user:pass@host`).
+    #[arg(long, value_name = "FILE")]
+    pub creds: Option<PathBuf>,
+    /// A PEM file of root certificates to trust for TLS (besides the system's); implies TLS.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
     /// Serve Prometheus metrics on http://ADDR/metrics.
     #[arg(long, value_name = "ADDR", value_parser = relay::parse_addr)]
     pub metrics: Option<std::net::SocketAddr>,

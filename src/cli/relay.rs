@@ -50,6 +50,15 @@ pub fn run(args: &RelayArgs, settings: &Path) -> u8 {
     config.grace = Duration::from_secs_f64(args.grace);
     config.summary_every = (args.summary_every > 0.0).then(|| Duration::from_secs_f64(args.summary_every));
     config.metrics = args.metrics;
+    // Secrets from the environment, never from the command line (other users see it).
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    config.auth = match (&args.creds, var("NATS_TOKEN"), var("NATS_USER"), var("NATS_PASSWORD")) {
+        (Some(creds), ..) => notifier_relay::Auth::Creds(creds.clone()),
+        (None, Some(token), ..) => notifier_relay::Auth::Token(token),
+        (None, None, Some(user), Some(password)) => notifier_relay::Auth::UserPassword(user, password),
+        _ => notifier_relay::Auth::None,
+    };
+    config.tls_ca = args.tls_ca.clone();
     match notifier_relay::run_until_signal(config, notifier.clone()) {
         Ok(_) => {
             let _ = notifier.shutdown(Duration::from_secs(1));

@@ -83,6 +83,7 @@ pub fn free_port() -> u16 {
 /// One `nats-server -js` on 127.0.0.1, killed when dropped.
 pub struct NatsServer {
     child: Option<Child>,
+    args: Vec<String>,
     port: u16,
     store: PathBuf,
     // Removed when the server is dropped.
@@ -93,9 +94,15 @@ impl NatsServer {
     /// Starts a JetStream server on a free port with file storage in a new temporary
     /// directory, and waits until it accepts connections (at most 20 s).
     pub fn start() -> NatsServer {
+        NatsServer::start_with(&[])
+    }
+
+    /// Like [`start`](NatsServer::start), with more arguments (`--auth TOKEN`, …).
+    pub fn start_with(args: &[&str]) -> NatsServer {
         let dir = TempDir::new();
         let store = dir.0.join("store");
-        let mut server = NatsServer { child: None, port: free_port(), store, _dir: dir };
+        let args = args.iter().map(|a| a.to_string()).collect();
+        let mut server = NatsServer { child: None, args, port: free_port(), store, _dir: dir };
         server.spawn();
         server
     }
@@ -104,6 +111,7 @@ impl NatsServer {
         let child = Command::new(nats_server())
             .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
             .arg(&self.store)
+            .args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -81,7 +81,16 @@ impl Settings {
         let password = optional_str(config, "password")?;
         let creds = optional_str(config, "creds")?;
         let auth = match (token, user, password, creds) {
-            (None, None, None, None) => Auth::None,
+            // `nats://user:password@host` or `nats://token@host`: the client does not read
+            // credentials from the URL, so they are taken from it here.
+            (None, None, None, None) => match servers.iter().find(|s| s.has_user_pass()) {
+                Some(s) => match (s.username(), s.password()) {
+                    (Some(u), Some(p)) => Auth::UserPassword(u.to_owned(), p.to_owned()),
+                    (Some(t), None) => Auth::Token(t.to_owned()),
+                    _ => Auth::None,
+                },
+                None => Auth::None,
+            },
             (Some(t), None, None, None) => Auth::Token(t.to_owned()),
             (None, Some(u), Some(p), None) => Auth::UserPassword(u.to_owned(), p.to_owned()),
             (None, None, None, Some(c)) => Auth::Creds(PathBuf::from(c)),
