@@ -16,6 +16,12 @@ use std::time::{Duration, Instant};
 
 use notifier_test_support::{NatsServer, Recorded, Reply, Sink};
 
+notifier::settings! {
+    mod compiled {
+        path: "tests/settings/nats.yaml",
+    }
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
@@ -499,4 +505,22 @@ fn one_relay_delivers_the_events_of_one_run_in_order() {
     assert_eq!(got.len(), 12, "{}", relay.stderr());
     let order: Vec<u64> = got.iter().map(|r| r.json()["payload"]["i"].as_u64().unwrap()).collect();
     assert_eq!(order, (0..12).collect::<Vec<_>>());
+}
+
+#[test]
+fn settings_compiles_a_nats_channel_in() {
+    let nats = NatsServer::start();
+    let sink = Sink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let central = central_settings(dir.path(), &sink);
+    let relay = Relay::start(dir.path(), &central, &nats, &[]);
+    settle();
+    let url = nats.url();
+    let n = compiled::Notifications::with(move |b| b.env(move |name| (name == "NATS_TEST_URL").then(|| url.clone())));
+    assert_eq!(n.notifier().channels().next().unwrap().retries, 2, "the channel's retries widen its budget");
+    let report = n.notify(notifier::Event::RunFailed, serde_json::json!({"title": "compiled in"}), None);
+    assert!(report.failures().next().is_none(), "{report:?}");
+    let got = sink.wait_for(1, Duration::from_secs(20));
+    assert_eq!(got.len(), 1, "{}", relay.stderr());
+    assert_eq!(got[0].json()["payload"]["title"], "compiled in");
 }
