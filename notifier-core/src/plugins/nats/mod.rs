@@ -324,6 +324,13 @@ pub fn notify(config: &PluginConfig, envelope: &Envelope) -> Result<(), PluginEr
     }
 }
 
+/// The dispatcher's way to run the plugin: awaited on the delivery runtime instead of a
+/// blocking thread (same result as [`notify`]).
+#[cfg(feature = "nats")]
+pub(crate) async fn notify_async(config: &PluginConfig, envelope: &Envelope) -> Result<(), PluginError> {
+    publish::notify_async(config, envelope).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -243,7 +243,8 @@ struct Message {
     stream: Option<String>,
 }
 
-pub(super) fn notify(config: &PluginConfig, envelope: &Envelope) -> Result<(), PluginError> {
+/// What one event is published as, and within what time.
+fn prepare(config: &PluginConfig, envelope: &Envelope) -> Result<(Settings, Message, Duration), PluginError> {
     let settings = Settings::from_config(config)?;
     let (payload, content_type) = match &settings.cloudevents {
         None => (envelope.to_wire_json(), ENVELOPE_CONTENT_TYPE.to_owned()),
@@ -262,15 +263,21 @@ pub(super) fn notify(config: &PluginConfig, envelope: &Envelope) -> Result<(), P
         payload: payload.into(),
         stream: settings.stream.clone(),
     };
-    let what = format!("NATS publish of `{}` to `{}`", envelope.name(), message.subject);
     let retries = settings.retries;
     let bound = settings.timeout.saturating_mul(u32::from(retries) + 1)
         + crate::transport::MAX_BACKOFF.saturating_mul(u32::from(retries));
-    let deadline = crate::engine::deadline_in(bound);
-    crate::engine::init();
-    let fut = publish_with_retries(settings, message, deadline);
-    match crate::engine::run_until(fut, deadline + Duration::from_millis(250)) {
-        Some(Ok(ack)) => {
+    Ok((settings, message, bound))
+}
+
+fn outcome(
+    config: &PluginConfig,
+    envelope: &Envelope,
+    subject: &str,
+    result: Result<async_nats::jetstream::publish::PublishAck, (u32, Failure)>,
+) -> Result<(), PluginError> {
+    let what = format!("NATS publish of `{}` to `{subject}`", envelope.name());
+    match result {
+        Ok(ack) => {
             tracing::debug!(
                 target: "chaostoolkit",
                 "{what}: stored as {} #{}{}",
@@ -280,12 +287,40 @@ pub(super) fn notify(config: &PluginConfig, envelope: &Envelope) -> Result<(), P
             );
             Ok(())
         }
-        Some(Err((attempts, f))) => {
+        Err((attempts, f)) => {
             let tries = if attempts > 1 { format!(" after {attempts} attempts") } else { String::new() };
             Err(PluginError::failed(config.redact(&format!("{what} failed{tries}: {}", f.message))))
         }
-        None => Err(PluginError::failed(format!("{what} did not finish within {:.1} s", bound.as_secs_f64()))),
     }
+}
+
+/// The plugin function: blocks the calling thread (not a runtime worker) until the PubAck
+/// or the channel's budget.
+pub(super) fn notify(config: &PluginConfig, envelope: &Envelope) -> Result<(), PluginError> {
+    let (settings, message, bound) = prepare(config, envelope)?;
+    let subject = message.subject.clone();
+    let deadline = crate::engine::deadline_in(bound);
+    crate::engine::init();
+    match crate::engine::run_until(
+        publish_with_retries(settings, message, deadline),
+        deadline + Duration::from_millis(250),
+    ) {
+        Some(result) => outcome(config, envelope, &subject, result),
+        None => Err(PluginError::failed(format!(
+            "NATS publish of `{}` to `{subject}` did not finish within {:.1} s",
+            envelope.name(),
+            bound.as_secs_f64()
+        ))),
+    }
+}
+
+/// The same, awaited on the delivery runtime by the dispatcher (no blocking thread and no
+/// hand-over per event); the caller bounds it by the channel's budget.
+pub(super) async fn notify_async(config: &PluginConfig, envelope: &Envelope) -> Result<(), PluginError> {
+    let (settings, message, bound) = prepare(config, envelope)?;
+    let subject = message.subject.clone();
+    let result = publish_with_retries(settings, message, crate::engine::deadline_in(bound)).await;
+    outcome(config, envelope, &subject, result)
 }
 
 async fn publish_with_retries(
