@@ -90,13 +90,15 @@ struct Relay {
 
 impl Relay {
     fn start(dir: &Path, central: &Path, nats: &NatsServer, extra: &[&str]) -> Relay {
-        Relay::start_env(dir, central, &nats.url(), extra, &[])
+        Relay::start_env(dir, central, &nats.url(), "CHAOS", extra, &[])
     }
 
-    fn start_env(dir: &Path, central: &Path, url: &str, extra: &[&str], envs: &[(&str, &str)]) -> Relay {
+    /// Starts a relay and waits until it is bound to its consumer (it says so on stderr).
+    fn start_env(dir: &Path, central: &Path, url: &str, stream: &str, extra: &[&str], envs: &[(&str, &str)]) -> Relay {
         let mut child = Command::new(env!("CARGO_BIN_EXE_notifier"))
             .args(["--settings", central.to_str().unwrap(), "--no-log-file", "relay", "--nats", url])
-            .args(["--stream", "CHAOS", "--ack-wait", "3", "--nak-delay", "0.2", "--summary-every", "0"])
+            .args(["--stream", stream, "--nak-delay", "0.2", "--summary-every", "0"])
+            .args(if extra.contains(&"--ack-wait") { &[][..] } else { &["--ack-wait", "3"][..] })
             .args(extra)
             .current_dir(dir)
             .env("HOME", dir)
@@ -118,7 +120,14 @@ impl Relay {
                 s.push('\n');
             }
         });
-        Relay { child, stderr }
+        let mut relay = Relay { child, stderr };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !relay.stderr().contains("relay: delivering from stream") {
+            let exited = relay.child.try_wait().unwrap().is_some();
+            assert!(Instant::now() < deadline && !exited, "the relay did not start:\n{}", relay.stderr());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        relay
     }
 
     fn stderr(&self) -> String {
@@ -185,13 +194,6 @@ fn wait_for_all(sink: &Sink, expected: &BTreeSet<String>, timeout: Duration, con
     }
 }
 
-/// Waits until the relay created the stream (its first stderr line would be too late to
-/// rely on: it prints nothing at start without --verbose), by publishing nothing: a
-/// `notifier send` before it would be retried by the channel anyway.
-fn settle() {
-    std::thread::sleep(Duration::from_millis(700));
-}
-
 #[test]
 fn runners_publish_and_two_relays_deliver_every_envelope_unchanged() {
     let nats = NatsServer::start();
@@ -199,7 +201,6 @@ fn runners_publish_and_two_relays_deliver_every_envelope_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let central = central_settings(dir.path(), &sink);
     let relays = [Relay::start(dir.path(), &central, &nats, &[]), Relay::start(dir.path(), &central, &nats, &[])];
-    settle();
     let names = ["r1", "r2", "r3"];
     let runners: Vec<_> = names
         .iter()
@@ -242,7 +243,6 @@ fn a_relay_killed_mid_stream_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let central = central_settings(dir.path(), &sink);
     let mut first = Relay::start(dir.path(), &central, &nats, &["--concurrency", "2"]);
-    settle();
     let settings = runner_settings(dir.path(), "r1", &nats, "");
     runner(dir.path(), &settings, "r1", 20).join().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -285,7 +285,6 @@ fn a_failing_sink_gets_the_events_later_and_dead_letters_go_to_their_subject() {
         ),
     );
     let relay = Relay::start(dir.path(), &central, &nats, &["--max-deliver", "30"]);
-    settle();
     let settings = runner_settings(dir.path(), "r1", &nats, "");
     runner(dir.path(), &settings, "r1", 4).join().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -316,7 +315,6 @@ fn a_failing_sink_gets_the_events_later_and_dead_letters_go_to_their_subject() {
     // A sink that never recovers: dead-lettered after --max-deliver, with the reason.
     failing.store(true, Ordering::SeqCst);
     let mut relay = Relay::start(dir.path(), &central, &nats, &["--max-deliver", "2"]);
-    settle();
     let out = send(dir.path(), &settings, "run-deviated", "{\"title\": \"dead\"}");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -326,6 +324,52 @@ fn a_failing_sink_gets_the_events_later_and_dead_letters_go_to_their_subject() {
     }
     assert_eq!(relay.terminate(Duration::from_secs(15)), Some(0));
     assert!(relay.stderr().contains("dead-lettered 1"), "{}", relay.stderr());
+    // The dead letter is the message as published: a relay reading the dead-letter stream
+    // delivers the very envelope the runner made.
+    let dead_sink = Sink::start();
+    let dead_central = write(
+        dir.path(),
+        "dead.yaml",
+        &format!("notifications:\n  - type: http\n    url: {}\n", dead_sink.url("/dead")),
+    );
+    let reader = Relay::start_env(
+        dir.path(),
+        &dead_central,
+        &nats.url(),
+        "CHAOS_DLQ",
+        &["--subject", "notifier.dead.CHAOS", "--consumer", "dead-reader"],
+        &[],
+    );
+    let got = dead_sink.wait_for(1, Duration::from_secs(20));
+    assert_eq!(got.len(), 1, "{}", reader.stderr());
+    let last = made(dir.path(), &["r1"]).pop().unwrap();
+    assert_eq!(got[0].body_text(), last);
+}
+
+#[test]
+fn sigterm_finishes_the_deliveries_in_progress_and_another_relay_takes_the_rest() {
+    let nats = NatsServer::start();
+    let sink = Sink::with(|_, _| Reply::ok().delay(Duration::from_millis(300)));
+    let dir = tempfile::tempdir().unwrap();
+    let central = central_settings(dir.path(), &sink);
+    let mut first = Relay::start(dir.path(), &central, &nats, &["--concurrency", "2", "--ack-wait", "30"]);
+    let settings = runner_settings(dir.path(), "r1", &nats, "");
+    runner(dir.path(), &settings, "r1", 12).join().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sink.requests().is_empty() {
+        assert!(Instant::now() < deadline, "nothing delivered:\n{}", first.stderr());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(first.terminate(Duration::from_secs(15)), Some(0), "{}", first.stderr());
+    let stopped_at = sink.requests().len();
+    assert!(stopped_at < 12, "stopped too late to test anything");
+    // What the first relay held but had not started was negatively acked: the second
+    // relay gets it at once, not after the 30 s ack_wait.
+    let second = Relay::start(dir.path(), &central, &nats, &[]);
+    let expected: BTreeSet<String> = made(dir.path(), &["r1"]).into_iter().collect();
+    wait_for_all(&sink, &expected, Duration::from_secs(20), &|| second.stderr());
+    // Nothing the first relay acked is delivered again.
+    assert_eq!(sink.requests().len(), 12, "{}", first.stderr());
 }
 
 #[test]
@@ -335,7 +379,6 @@ fn a_nats_server_restart_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let central = central_settings(dir.path(), &sink);
     let relay = Relay::start(dir.path(), &central, &nats, &[]);
-    settle();
     let settings = runner_settings(dir.path(), "r1", &nats, "");
     runner(dir.path(), &settings, "r1", 5).join().unwrap();
     // Stored (PubAck) before the kill: file storage keeps them.
@@ -356,7 +399,6 @@ fn a_relay_keeps_going_through_a_server_restart() {
     let dir = tempfile::tempdir().unwrap();
     let central = central_settings(dir.path(), &sink);
     let relay = Relay::start(dir.path(), &central, &nats, &[]);
-    settle();
     let settings = runner_settings(dir.path(), "r1", &nats, "");
     runner(dir.path(), &settings, "r1", 3).join().unwrap();
     nats.restart();
@@ -415,7 +457,6 @@ fn cloudevents_messages_are_relayed_as_their_envelope_and_msg_ids_drop_duplicate
     let metrics_port = notifier_test_support::nats::free_port();
     let metrics = format!("127.0.0.1:{metrics_port}");
     let relay = Relay::start(dir.path(), &central, &nats, &["--metrics", &metrics]);
-    settle();
     // The runner publishes each event twice into the stream: as the envelope (first
     // channel) and as a CloudEvent (second channel), under the same Nats-Msg-Id (the
     // event's id), so JetStream stores the first and drops the second.
@@ -460,7 +501,7 @@ fn tokens_from_variables_authenticate_runners_and_relays() {
     let sink = Sink::start();
     let dir = tempfile::tempdir().unwrap();
     let central = central_settings(dir.path(), &sink);
-    let relay = Relay::start_env(dir.path(), &central, &nats.url(), &[], &[("NATS_TOKEN", "s3cret-token")]);
+    let relay = Relay::start_env(dir.path(), &central, &nats.url(), "CHAOS", &[], &[("NATS_TOKEN", "s3cret-token")]);
     let runner = write(
         dir.path(),
         "runner.yaml",
@@ -479,7 +520,6 @@ fn tokens_from_variables_authenticate_runners_and_relays() {
             .output()
             .unwrap()
     };
-    settle();
     let out = send_with("wrong");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -498,7 +538,6 @@ fn one_relay_delivers_the_events_of_one_run_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let central = central_settings(dir.path(), &sink);
     let relay = Relay::start(dir.path(), &central, &nats, &["--concurrency", "8"]);
-    settle();
     let settings = runner_settings(dir.path(), "r1", &nats, "");
     runner(dir.path(), &settings, "r1", 12).join().unwrap();
     let got = sink.wait_for(12, Duration::from_secs(30));
@@ -514,7 +553,6 @@ fn settings_compiles_a_nats_channel_in() {
     let dir = tempfile::tempdir().unwrap();
     let central = central_settings(dir.path(), &sink);
     let relay = Relay::start(dir.path(), &central, &nats, &[]);
-    settle();
     let url = nats.url();
     let n = compiled::Notifications::with(move |b| b.env(move |name| (name == "NATS_TEST_URL").then(|| url.clone())));
     assert_eq!(n.notifier().channels().next().unwrap().retries, 2, "the channel's retries widen its budget");

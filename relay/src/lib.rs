@@ -48,6 +48,9 @@ pub const DEAD_DELIVERIES_HEADER: &str = "Notifier-Deliveries";
 /// Header of a dead-lettered message: its sequence in the source stream.
 pub const DEAD_SEQUENCE_HEADER: &str = "Notifier-Stream-Sequence";
 
+/// How long one pull waits for messages before the relay asks again.
+const PULL_EXPIRES: Duration = Duration::from_secs(1);
+
 /// The longest delay of a negative ack.
 pub const MAX_NAK_DELAY: Duration = Duration::from_secs(60);
 
@@ -229,19 +232,9 @@ pub async fn run(
         )
         .await
         .map_err(|e| RelayError::JetStream(format!("consumer `{}` on `{}`: {e}", config.consumer, config.stream)))?;
-    let batch = config.concurrency.clamp(1, 256);
-    let mut messages = consumer
-        .stream()
-        .max_messages_per_batch(batch)
-        .heartbeat(Duration::from_secs(5))
-        .expires(Duration::from_secs(30))
-        .messages()
-        .await
-        .map_err(|e| RelayError::JetStream(format!("pulling from `{}`: {e}", config.consumer)))?;
-    tracing::info!(
-        target: "chaostoolkit",
-        "relay `{}` delivering from stream `{}` (consumer `{}`) with {} channel(s)",
-        config.name,
+    // Operators (and tests) see when the relay is bound and pulling.
+    eprintln!(
+        "relay: delivering from stream `{}` (consumer `{}`) through {} channel(s)",
         config.stream,
         config.consumer,
         notifier.len()
@@ -267,45 +260,69 @@ pub async fn run(
     }
     let summary = summary_task(config.summary_every, metrics.clone());
 
+    // Pulls of a bounded size that expire after a second, rather than a stream that pulls
+    // ahead by itself: on shutdown the relay stops asking, and every message of the last
+    // pull reaches it (and is negatively acked for another relay), none is left in a
+    // client buffer until ack_wait.
+    let batch = config.concurrency.clamp(1, 256) * 2;
     tokio::pin!(shutdown);
-    loop {
-        let next = tokio::select! {
-            () = &mut shutdown => break,
-            next = messages.next() => next,
+    let mut stopping_now = false;
+    while !stopping_now {
+        let mut messages = match consumer.batch().max_messages(batch).expires(PULL_EXPIRES).messages().await {
+            Ok(m) => m,
+            Err(e) => {
+                // The server is away (restart, leader election): ask again shortly.
+                tracing::warn!(target: "chaostoolkit", "pulling from `{}`: {e}", config.consumer);
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = tokio::time::sleep(Duration::from_millis(250)) => continue,
+                }
+            }
         };
-        let message = match next {
-            Some(Ok(m)) => m,
-            Some(Err(e)) => {
-                // Missing heartbeats while a server restarts: the stream goes on.
-                tracing::warn!(target: "chaostoolkit", "pulling: {e}");
+        loop {
+            let next = if stopping_now {
+                messages.next().await
+            } else {
+                tokio::select! {
+                    () = &mut shutdown => {
+                        stopping_now = true;
+                        continue;
+                    }
+                    next = messages.next() => next,
+                }
+            };
+            let message = match next {
+                Some(Ok(m)) => m,
+                Some(Err(e)) => {
+                    tracing::warn!(target: "chaostoolkit", "pulling: {e}");
+                    continue;
+                }
+                None => break,
+            };
+            metrics.received();
+            if message.info().is_ok_and(|i| i.delivered > 1) {
+                metrics.redelivered();
+            }
+            if stopping_now {
+                let _ = message.ack_with(AckKind::Nak(None)).await;
                 continue;
             }
-            None => {
-                tracing::error!(target: "chaostoolkit", "the consumer's message stream ended");
-                break;
-            }
-        };
-        metrics.received();
-        if message.info().is_ok_and(|i| i.delivered > 1) {
-            metrics.redelivered();
-        }
-        let envelope = parse(&message);
-        let lane_index = lane_of(envelope.as_ref().ok(), lanes.len());
-        let work = Work { message, envelope, received: Instant::now() };
-        let permit = tokio::select! {
-            () = &mut shutdown => None,
-            permit = lanes[lane_index].reserve() => permit.ok(),
-        };
-        match permit {
-            Some(permit) => permit.send(work),
-            None => {
-                let _ = work.message.ack_with(AckKind::Nak(None)).await;
-                break;
+            let envelope = parse(&message);
+            let lane_index = lane_of(envelope.as_ref().ok(), lanes.len());
+            let work = Work { message, envelope, received: Instant::now() };
+            let permit = tokio::select! {
+                () = &mut shutdown => None,
+                permit = lanes[lane_index].reserve() => permit.ok(),
+            };
+            match permit {
+                Some(permit) => permit.send(work),
+                None => {
+                    stopping_now = true;
+                    let _ = work.message.ack_with(AckKind::Nak(None)).await;
+                }
             }
         }
     }
-    // Stop pulling: nothing more comes to this relay.
-    drop(messages);
     tracing::info!(target: "chaostoolkit", "stopping: finishing the deliveries in progress");
     let _ = stopping_tx.send(true);
     drop(lanes);
