@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Command::Run(cmd) => cmd.delivery.python = python,
         Command::Validate(cmd) => cmd.delivery.python = python,
         Command::Check(_) | Command::Schema(_) | Command::Codegen(_) | Command::Formats(_) | Command::Outbox(_) => {}
+        Command::Relay(args) => args.python = python,
         Command::Completions(_) | Command::Man(_) => {}
     }
     let explicit_settings = cli.global.settings.is_some();
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         },
         Command::Completions(args) => cli::generate::completions(args, &mut std::io::stdout().lock()),
         Command::Man(args) => cli::generate::man(args, &mut std::io::stdout().lock()),
+        Command::Relay(args) => Ok(cli::relay::run(args, &settings)),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -11,7 +11,7 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The subcommands users type (`help` is clap's own).
 const SUBCOMMANDS: &[&str] =
-    &["check", "schema", "codegen", "formats", "send", "run", "validate", "outbox", "completions", "man"];
+    &["check", "schema", "codegen", "formats", "send", "run", "validate", "outbox", "relay", "completions", "man"];
 
 fn notifier(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_notifier"))

@@ -156,6 +156,17 @@ codes! {
     UnsetVariable = "unset-variable",
     /// A credential written in plain text (a warning).
     PlainTextSecret = "plain-text-secret",
+
+    // The `notifier.nats` plugin.
+    /// A `url` of `notifier.nats` that is not one or more `nats://` or `tls://` server
+    /// URLs separated by commas.
+    InvalidNatsUrl = "invalid-nats-url",
+    /// A `subject` of `notifier.nats` that is not a concrete NATS subject: an empty token, a
+    /// wildcard, white space, or a placeholder other than `{event}`, `{phase}`, `{outcome}`.
+    InvalidSubject = "invalid-subject",
+    /// Another key of `notifier.nats` that cannot work: an unknown `format`, a `stream` name
+    /// NATS refuses, credentials that do not go together, half a client certificate.
+    InvalidNatsSetting = "invalid-nats-setting",
 }
 
 impl Code {

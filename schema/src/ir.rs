@@ -224,7 +224,18 @@ pub fn lower_channel(i: usize, channel: &Channel, entry: &Value, index: &Positio
             }
             config.extend(p.extra.clone());
             let entry = entry.as_object().cloned().unwrap_or_default();
-            (seconds(p.timeout), 0, IrKind::Plugin { module: p.module.clone(), func: p.func.clone(), config, entry })
+            // A built-in plugin that retries by itself (`notifier.nats`) gets the channel's
+            // `retries`, which widens its budget as for http channels.
+            let retries = notifier_core::plugins::builtin(&p.module)
+                .filter(|b| b.retries)
+                .and_then(|_| p.extra.get("retries"))
+                .and_then(Value::as_u64)
+                .map_or(0, |r| r.min(u64::from(notifier_core::channel::MAX_RETRIES)) as u8);
+            (
+                seconds(p.timeout),
+                retries,
+                IrKind::Plugin { module: p.module.clone(), func: p.func.clone(), config, entry },
+            )
         }
     };
     ChannelIr { index: i, line, column, events: events(channel.events()), timeout, retries, kind }

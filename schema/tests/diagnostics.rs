@@ -1328,3 +1328,67 @@ notifications:
         assert_eq!(d.fix, None, "{d}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The `notifier.nats` built-in plugin.
+// ---------------------------------------------------------------------------------------
+
+fn nats(keys: &str) -> String {
+    format!("notifications:\n  - type: plugin\n    module: notifier.nats\n{keys}")
+}
+
+#[test]
+fn a_valid_nats_channel_keeps_its_retries() {
+    let text = nats(
+        "    url: nats://a:4222, tls://b:4222\n    subject: chaos.{phase}.{event}\n    stream: CHAOS\n    \
+         format: cloudevents\n    timeout: 2\n    retries: 3\n",
+    );
+    let c = clean(&text, &[]);
+    let table = c.table.unwrap();
+    assert_eq!(table.channels[0].retries, 3, "the plugin retries by itself: its budget counts them");
+}
+
+#[test]
+fn nats_required_keys() {
+    let c = run(&nats("    subject: chaos.{event}\n"));
+    let d = only(&c, Code::MissingPluginKey);
+    assert_eq!((d.line, d.message.as_str()), (2, "`notifier.nats` needs `url`"));
+}
+
+#[test]
+fn nats_url_schemes_are_reported_at_the_scheme() {
+    let text = nats("    url: nats://a:4222,http://b:4222\n    subject: chaos\n");
+    expect(&text, error(Code::InvalidNatsUrl, 4, "http", "`http://` is not a NATS server URL", Some("nats://host")));
+    let text = nats("    url: nats://a:99999\n    subject: chaos\n");
+    expect(&text, error(Code::InvalidNatsUrl, 4, "99999", "`99999` is not a port number", Some("nats://host")));
+}
+
+#[test]
+fn nats_subjects_are_reported_at_the_character() {
+    let text = nats("    url: nats://a\n    subject: chaos.>\n");
+    expect(&text, error(Code::InvalidSubject, 5, ">", "`>` is a wildcard", Some("chaos.{event}")));
+    let text = nats("    url: nats://a\n    subject: \"chaos..{event}\"\n");
+    expect(&text, error(Code::InvalidSubject, 5, ".{event}", "an empty token", Some("tokens separated by dots")));
+    let text = nats("    url: nats://a\n    subject: chaos.{evnt}\n");
+    expect(&text, error(Code::InvalidSubject, 5, "{evnt}", "`{evnt}` is not a subject placeholder", Some("`{event}`")));
+}
+
+#[test]
+fn nats_other_settings() {
+    let text = nats("    url: nats://a\n    subject: chaos\n    format: teams\n");
+    expect(
+        &text,
+        error(Code::InvalidNatsSetting, 6, "teams", "must be chaostoolkit or cloudevents", Some("CloudEvents")),
+    );
+    let text = nats("    url: nats://a\n    subject: chaos\n    stream: chaos.events\n");
+    expect(&text, error(Code::InvalidNatsSetting, 6, "chaos.events", "is not a stream name", Some("no `.`")));
+    let text = nats("    url: nats://a\n    subject: chaos\n    user: ${U}\n");
+    let c = run(&text);
+    assert!(only(&c, Code::InvalidNatsSetting).message.contains("`password` is missing"), "{}", list(&c));
+    let text = nats("    url: nats://a\n    subject: chaos\n    token: ${T}\n    creds: /x.creds\n");
+    let c = run(&text);
+    assert!(only(&c, Code::InvalidNatsSetting).message.contains("one kind of credential"), "{}", list(&c));
+    let text = nats("    url: nats://a\n    subject: chaos\n    retries: 11\n");
+    let c = run(&text);
+    only(&c, Code::InvalidRetries);
+}

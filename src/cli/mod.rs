@@ -8,6 +8,7 @@ pub mod formats;
 pub mod generate;
 pub mod logging;
 pub mod outbox;
+pub mod relay;
 pub mod sarif;
 pub mod send;
 pub mod summary;
@@ -141,6 +142,22 @@ Examples:
     /// and `run` does the same first. No resolved secret is stored: ${VAR} are read
     /// again from the environment of the replay.
     Outbox(outbox::OutboxCmd),
+    /// Deliver the notifications runners publish to NATS JetStream (the `notifier.nats`
+    /// channel) through the channels of the settings file, until SIGTERM or SIGINT.
+    ///
+    /// Every relay started with the same --nats, --stream and --consumer shares one
+    /// durable pull consumer: each message goes to one of them. A message is acked only
+    /// after every channel took it; a failure is negatively acked and redelivered later
+    /// (--nak-delay, doubled per delivery, at most 60 s); after --max-deliver deliveries it
+    /// is copied to the dead-letter subject and terminated. On SIGTERM/SIGINT the relay
+    /// stops pulling, lets the deliveries in progress finish (--grace), and leaves the rest
+    /// to another relay. Exit status: 0 after a graceful stop, 2 when it cannot start.
+    #[command(after_help = "\
+Examples:
+  notifier --settings central.yaml relay --nats nats://n1:4222,nats://n2:4222 --stream CHAOS
+  notifier --settings central.yaml relay --nats nats://127.0.0.1:4222 --stream CHAOS \\
+      --consumer relays --max-deliver 5 --metrics 127.0.0.1:9464")]
+    Relay(RelayArgs),
     /// Print a shell completion script, generated from these very definitions.
     #[command(after_help = "\
 Examples:
@@ -160,6 +177,61 @@ Examples:
   notifier man check | man -l -
   notifier man --dir /usr/local/share/man/man1")]
     Man(ManArgs),
+}
+
+/// `notifier relay` options.
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    /// NATS servers: `nats://host:port` or `tls://host:port`, comma-separated.
+    #[arg(long, value_name = "URL")]
+    pub nats: String,
+    /// The JetStream stream the runners publish into (created when missing, file storage).
+    #[arg(long, value_name = "NAME")]
+    pub stream: String,
+    /// Subjects the stream captures when the relay creates it [default: chaos.>].
+    #[arg(long = "subject", value_name = "SUBJECT")]
+    pub subjects: Vec<String>,
+    /// The durable consumer every relay shares.
+    #[arg(long, value_name = "NAME", default_value = "notifier-relay")]
+    pub consumer: String,
+    /// Deliveries of one message before it is dead-lettered.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_deliver: u16,
+    /// The dead-letter subject [default: notifier.dead.<STREAM>].
+    #[arg(long, value_name = "SUBJECT")]
+    pub dead_letter: Option<String>,
+    /// Messages delivered at once (the events of one experiment run keep their order).
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+    /// First delay before a failed message is redelivered, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, value_parser = positive_seconds)]
+    pub nak_delay: f64,
+    /// How long JetStream waits for an ack before redelivering a message (a crashed
+    /// relay's messages come back after it), in seconds [default: --event-budget + 30].
+    #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
+    pub ack_wait: Option<f64>,
+    /// Longest delivery of one message to every channel, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = positive_seconds)]
+    pub event_budget: f64,
+    /// Time the deliveries in progress get to finish on SIGTERM/SIGINT, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = positive_seconds)]
+    pub grace: f64,
+    /// Print a summary line on stderr this often, in seconds (0: only at the end).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub summary_every: f64,
+    /// A `.creds` file (user JWT and NKey seed). A token or a user and password come from
+    /// $NATS_TOKEN, or $NATS_USER and $NATS_PASSWORD, or the URL (`nats://user:pass@host`).
+    #[arg(long, value_name = "FILE")]
+    pub creds: Option<PathBuf>,
+    /// A PEM file of root certificates to trust for TLS (besides the system's); implies TLS.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+    /// Serve Prometheus metrics on http://ADDR/metrics.
+    #[arg(long, value_name = "ADDR", value_parser = relay::parse_addr)]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// The global `--python`, copied here by `main`.
+    #[arg(skip)]
+    pub python: Option<PathBuf>,
 }
 
 /// `notifier schema` options.

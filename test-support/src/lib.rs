@@ -7,10 +7,12 @@
 
 mod interpreter;
 pub mod layering;
+pub mod nats;
 pub mod python;
 pub mod webhooks;
 
 pub use interpreter::python3;
+pub use nats::{NatsServer, nats_server};
 pub use python::{ctk_chaos, ctk_python};
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -98,7 +98,7 @@ fn ready(python: &Path, venv: &Path) -> bool {
 }
 
 #[cfg(unix)]
-mod lock {
+pub(crate) mod lock {
     use std::fs::File;
     use std::os::fd::AsRawFd;
     use std::path::Path;
@@ -135,7 +135,7 @@ mod lock {
 }
 
 #[cfg(not(unix))]
-mod lock {
+pub(crate) mod lock {
     use std::path::Path;
 
     pub struct Exclusive;

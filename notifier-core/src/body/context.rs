@@ -426,7 +426,7 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 /// A stable id of the event: derived from its name, its timestamp and what it is about,
 /// so every channel, every retry and a dry run give the same id. UUID form (version 8,
 /// "custom").
-fn event_id(env: &Envelope) -> String {
+pub fn event_id(env: &Envelope) -> String {
     let subject = subject(env).unwrap_or("");
     let a = fnv1a(FNV_OFFSET, env.name().as_bytes());
     let a = fnv1a(a, &env.ts.to_bits().to_le_bytes());

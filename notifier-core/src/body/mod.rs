@@ -38,7 +38,7 @@ use crate::envelope::Envelope;
 /// A `'static`-or-owned string (as [`crate::channel::Str`], which names this module).
 type Str = Cow<'static, str>;
 
-pub use context::{CONTEXT, ContextEntry, experiment_key, iso_time};
+pub use context::{CONTEXT, ContextEntry, event_id, experiment_key, iso_time};
 pub use formats::{FORMATS, Format, OptionKind, OptionSpec};
 
 /// The work one render may do, in minijinja's fuel: one per instruction, plus one per 64

@@ -81,6 +81,28 @@ pub(super) async fn deliver_channel(
             };
             let call = call.unwrap_or(def.call);
             let name = format!("{}.{}", def.module, def.func);
+            // The built-in NATS publish is async: awaited here, within the channel's budget,
+            // rather than on a blocking thread that waits for the runtime.
+            #[cfg(feature = "nats")]
+            if std::ptr::fn_addr_eq(call, crate::plugins::nats::notify as PluginFn) {
+                let budget = deadline.saturating_duration_since(Instant::now());
+                let publish = crate::plugins::nats::notify_async(config, &event.env);
+                let outcome = match tokio::time::timeout(budget, publish).await {
+                    Ok(Ok(())) => Outcome::Delivered { status: None },
+                    Ok(Err(e)) => Outcome::Failed {
+                        kind: FailureKind::Plugin,
+                        reason: config.redact(&format!("failed calling notification plugin {name}: {e}")),
+                    },
+                    Err(_) => Outcome::Failed {
+                        kind: FailureKind::Timeout,
+                        reason: format!(
+                            "notification plugin {name} did not return within {:.1} s; the flow went on without it",
+                            budget.as_secs_f64()
+                        ),
+                    },
+                };
+                return channel.outcome(outcome, 0, started.elapsed());
+            }
             let (task_config, task_name) = (config.clone(), name.clone());
             let outcome = call_plugin(channel, &name, config, deadline, move || match call(&task_config, &event.env) {
                 Ok(()) => Outcome::Delivered { status: None },

@@ -33,8 +33,11 @@ impl Prepared {
         (body.clone(), self.message_id())
     }
 
-    /// The event's message id (`webhook-id` when signing), the same for every channel.
+    /// The event's message id (`webhook-id` when signing), the same for every channel,
+    /// every retry, and every process that sends this event again: derived from the event
+    /// ([`crate::body::event_id`], also its `Nats-Msg-Id` and CloudEvents `id`), so a
+    /// receiver drops what a relay redelivers.
     pub(super) fn message_id(&self) -> String {
-        self.id.get_or_init(crate::signing::new_message_id).clone()
+        self.id.get_or_init(|| format!("msg_{}", crate::body::event_id(&self.env).replace('-', ""))).clone()
     }
 }

@@ -5,9 +5,11 @@
 //! | `chaosslack.notification` | `notify` | posts the chaostoolkit-slack 0.10 message with `chat.postMessage` |
 //! | `notifier.jsonl` | `notify` | appends one JSON line per event to `path` (`-` = stdout) |
 //! | `notifier.console` | `notify` | one short line per event on stderr (`stream: stdout` for stdout) |
+//! | `notifier.nats` | `notify` | publishes each event to NATS JetStream and waits for the PubAck (feature `nats`) |
 
 pub mod console;
 pub mod jsonl;
+pub mod nats;
 #[cfg(feature = "http")]
 pub mod slack;
 
@@ -21,6 +23,9 @@ pub struct BuiltinPlugin {
     pub func: &'static str,
     /// Keys the channel entry must have, as strings.
     pub required: &'static [&'static str],
+    /// Whether the plugin makes the channel's `retries` itself (as http channels do): the
+    /// compiler then keeps `retries` in the channel definition, which widens its budget.
+    pub retries: bool,
     /// The Rust module holding `func`, as a path under the `notifier` facade crate (what
     /// generated code names).
     pub rust_module: &'static str,
@@ -35,6 +40,7 @@ pub const BUILTINS: &[BuiltinPlugin] = &[
         module: "chaosslack.notification",
         func: "notify",
         required: &["token", "channel"],
+        retries: false,
         rust_module: "plugins::slack",
         #[cfg(feature = "http")]
         call: slack::notify,
@@ -43,6 +49,7 @@ pub const BUILTINS: &[BuiltinPlugin] = &[
         module: "notifier.jsonl",
         func: "notify",
         required: &["path"],
+        retries: false,
         rust_module: "plugins::jsonl",
         #[cfg(feature = "http")]
         call: jsonl::notify,
@@ -51,9 +58,19 @@ pub const BUILTINS: &[BuiltinPlugin] = &[
         module: "notifier.console",
         func: "notify",
         required: &[],
+        retries: false,
         rust_module: "plugins::console",
         #[cfg(feature = "http")]
         call: console::notify,
+    },
+    BuiltinPlugin {
+        module: nats::MODULE,
+        func: "notify",
+        required: &["url", "subject"],
+        retries: true,
+        rust_module: "plugins::nats",
+        #[cfg(feature = "http")]
+        call: nats::notify,
     },
 ];
 

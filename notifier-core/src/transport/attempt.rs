@@ -68,7 +68,7 @@ pub async fn deliver(
 
 /// Exponential backoff with full jitter, or the server's `Retry-After`, if the wait and
 /// at least a short attempt fit before `deadline`.
-fn next_wait(failed_attempts: u32, retry_after: Option<Duration>, deadline: Instant) -> Option<Duration> {
+pub(crate) fn next_wait(failed_attempts: u32, retry_after: Option<Duration>, deadline: Instant) -> Option<Duration> {
     let wait = match retry_after {
         Some(wait) => wait,
         None => {

@@ -26,6 +26,8 @@ pub mod target;
 
 use std::time::Duration;
 
+#[cfg(feature = "nats")]
+pub(crate) use self::attempt::next_wait;
 pub use self::attempt::{HttpResult, deliver};
 pub use self::client::Clients;
 pub use self::post::post_json_blocking;

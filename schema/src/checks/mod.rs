@@ -17,6 +17,7 @@
 //! | `events` | `events` |
 //! | `numbers` | `timeout`, `retries`, `.inf`/`.nan` |
 //! | `plugins` | plugin channels: `module`, `func`, built-in plugins' keys |
+//! | `nats` | `notifier.nats`: server URLs, subject, stream, format, credentials (at the character) |
 //! | `templates` | `${VAR}` references |
 //! | `secrets` | plain-text credentials, `signing_secret`, the spans `check` masks |
 //! | `duplicates` | keys written twice, channels written twice |
@@ -32,6 +33,7 @@ mod duplicates;
 mod events;
 mod headers;
 mod http;
+mod nats;
 mod numbers;
 mod plugins;
 mod secrets;

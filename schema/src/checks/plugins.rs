@@ -120,6 +120,9 @@ pub(super) fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report
             }
         }
     }
+    if b.module == notifier_core::plugins::nats::MODULE {
+        super::nats::check_nats(ptr, entry, r);
+    }
 }
 
 fn is_identifier(s: &str) -> bool {
