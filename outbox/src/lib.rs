@@ -139,7 +139,7 @@ pub struct Entry {
     pub fingerprint: String,
     /// Pending or delivered.
     pub state: State,
-    /// Attempts made so far (all processes together).
+    /// HTTP attempts made so far, all processes together (plugin channels count none).
     pub attempts: u32,
     /// The last error, secrets masked.
     pub last_error: Option<String>,

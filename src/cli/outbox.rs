@@ -223,15 +223,19 @@ fn list(store: &SqliteOutbox, entries: &[Entry], format: ListFormat, out: &mut i
             State::Pending => "pending",
         };
         let error = e.last_error.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+        // Only HTTP attempts are counted; a plugin channel's would read "0 attempts".
+        let attempts = match e.attempts {
+            0 => String::new(),
+            n => format!(" ({n} HTTP attempt(s))"),
+        };
         writeln!(
             out,
-            "{}  {} UTC  {}  {state}  #{} {} ({} attempt(s)){error}",
+            "{}  {} UTC  {}  {state}  #{} {}{attempts}{error}",
             e.id,
             time(e.created),
             e.event,
             e.channel + 1,
             e.label,
-            e.attempts
         )?;
     }
     let pending = entries.iter().filter(|e| e.state == State::Pending).count();
