@@ -365,6 +365,19 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn tls_failures_are_recognised_in_the_client_errors() {
+        assert_eq!(
+            TlsFailure::of("IO error: invalid peer certificate: UnknownIssuer"),
+            Some(TlsFailure::UntrustedServer)
+        );
+        assert_eq!(
+            TlsFailure::of("IO error: received fatal alert: CertificateRequired"),
+            Some(TlsFailure::ClientCertificate)
+        );
+        assert_eq!(TlsFailure::of("IO error: Connection refused (os error 111)"), None);
+    }
+
+    #[test]
     fn subjects_render_their_placeholders() {
         let env = Envelope::at(Event::RunFailed, json!(null), None, 1.0);
         let s = Subject::parse("chaos.{phase}.{outcome}.{event}").unwrap();
