@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use notifier_test_support::{NatsServer, Recorded, Reply, Sink};
+use notifier_test_support::{NatsServer, Recorded, Reply, Sink, TlsFiles};
 
 notifier::settings! {
     mod compiled {
@@ -31,6 +31,11 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 /// A runner's settings: the NATS channel, plus a JSON-lines copy of every envelope it made
 /// (the reference the sink is compared with).
 fn runner_settings(dir: &Path, name: &str, nats: &NatsServer, extra: &str) -> PathBuf {
+    runner_settings_url(dir, name, &nats.url(), extra)
+}
+
+/// [`runner_settings`] with the channel's `url`.
+fn runner_settings_url(dir: &Path, name: &str, url: &str, extra: &str) -> PathBuf {
     let jsonl = dir.join(format!("{name}.jsonl"));
     write(
         dir,
@@ -38,7 +43,7 @@ fn runner_settings(dir: &Path, name: &str, nats: &NatsServer, extra: &str) -> Pa
         &format!(
             "notifications:\n  - type: plugin\n    module: notifier.nats\n    url: {}\n    subject: chaos.{{phase}}.{{event}}\n    \
              stream: CHAOS\n    timeout: 5\n    retries: 3\n{extra}  - type: plugin\n    module: notifier.jsonl\n    path: {}\n",
-            nats.url(),
+            url,
             jsonl.display()
         ),
     )
@@ -563,4 +568,164 @@ fn settings_compiles_a_nats_channel_in() {
     let got = sink.wait_for(1, Duration::from_secs(20));
     assert_eq!(got.len(), 1, "{}", relay.stderr());
     assert_eq!(got[0].json()["payload"]["title"], "compiled in");
+}
+
+/// `tls_ca: <the test CA>` (a channel key line).
+fn tls_ca_line(tls: &TlsFiles) -> String {
+    format!("    tls_ca: {}\n", tls.ca.display())
+}
+
+#[test]
+fn over_tls_runners_publish_and_a_relay_delivers_the_identical_envelopes() {
+    let (nats, tls) = NatsServer::start_tls(false);
+    let sink = Sink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let central = central_settings(dir.path(), &sink);
+    let ca = tls.ca.to_str().unwrap();
+    let relay = Relay::start_env(dir.path(), &central, &nats.tls_url(), "CHAOS", &["--tls-ca", ca], &[]);
+    let settings = runner_settings_url(dir.path(), "r1", &nats.tls_url(), &tls_ca_line(&tls));
+    runner(dir.path(), &settings, "r1", 4).join().unwrap();
+    // `nats://` to a server that requires TLS: the client follows the server and does TLS,
+    // verified with the same CA.
+    let settings = runner_settings_url(dir.path(), "r2", &nats.url(), &tls_ca_line(&tls));
+    runner(dir.path(), &settings, "r2", 2).join().unwrap();
+    let expected: BTreeSet<String> = made(dir.path(), &["r1", "r2"]).into_iter().collect();
+    assert_eq!(expected.len(), 6);
+    wait_for_all(&sink, &expected, Duration::from_secs(30), &|| relay.stderr());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sink.requests().len(), 6, "{}", relay.stderr());
+}
+
+/// A `notifier.nats` channel at `url` with `extra` keys (timeout 2 s, 1 retry): the
+/// send's exit status, stdout and stderr, and how long it took.
+fn send_once(dir: &Path, url: &str, extra: &str) -> (Option<i32>, String, Duration) {
+    let settings = write(
+        dir,
+        "once.yaml",
+        &format!(
+            "notifications:\n  - type: plugin\n    module: notifier.nats\n    url: {url}\n    \
+             subject: chaos.{{event}}\n    stream: CHAOS\n    timeout: 2\n    retries: 1\n{extra}"
+        ),
+    );
+    let started = Instant::now();
+    let out = send(dir, &settings, "run-failed", "null");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text, started.elapsed())
+}
+
+/// Runs a relay that must stop by itself within 20 s: its exit status (None if it was
+/// still running and had to be killed), stderr and how long it ran.
+fn relay_exit(dir: &Path, central: &Path, url: &str, extra: &[&str]) -> (Option<i32>, String, Duration) {
+    use std::io::Read;
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_notifier"))
+        .args(["--settings", central.to_str().unwrap(), "--no-log-file", "relay", "--nats", url])
+        .args(["--stream", "CHAOS"])
+        .args(extra)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start notifier relay");
+    let deadline = started + Duration::from_secs(20);
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    (code, err, started.elapsed())
+}
+
+const UNTRUSTED: &str = "invalid peer certificate: UnknownIssuer; the server's TLS certificate is not trusted: \
+                         set `tls_ca` to the PEM file of the CA that signed it";
+
+#[test]
+fn over_tls_an_untrusted_certificate_fails_the_channel_and_the_relay_clearly_and_at_once() {
+    let (nats, tls) = NatsServer::start_tls(false);
+    let dir = tempfile::tempdir().unwrap();
+    // No `tls_ca`; `nats://` to the TLS server; a CA that did not sign the server's
+    // certificate. Each fails at once, without retrying a setting that will not change.
+    let other = write(dir.path(), "other.pem", &std::fs::read_to_string(&tls.client_cert).unwrap());
+    for (url, extra) in [
+        (nats.tls_url(), String::new()),
+        (nats.url(), String::new()),
+        (nats.tls_url(), format!("    tls_ca: {}\n", other.display())),
+    ] {
+        let (code, out, took) = send_once(dir.path(), &url, &extra);
+        assert_eq!(code, Some(1), "{url} {extra}: {out}");
+        assert!(took < Duration::from_secs(5), "{url} {extra}: {took:?}\n{out}");
+        assert!(
+            out.contains(&format!("failed: cannot connect to NATS: IO error: {UNTRUSTED}")),
+            "{url} {extra}: {out}"
+        );
+        assert!(!out.contains("attempts"), "a certificate error was retried: {out}");
+    }
+    // The relay stops with the reason (status 2: it cannot connect).
+    let sink = Sink::start();
+    let central = central_settings(dir.path(), &sink);
+    for url in [nats.tls_url(), nats.url()] {
+        let (code, err, _) = relay_exit(dir.path(), &central, &url, &[]);
+        assert_eq!(code, Some(2), "{url}: {err}");
+        assert!(
+            err.contains(&format!(
+                "error: cannot connect to NATS at {url}: IO error: invalid peer certificate: UnknownIssuer; the \
+                 server's TLS certificate is not trusted: pass `--tls-ca`"
+            )),
+            "{url}: {err}"
+        );
+    }
+    assert!(sink.requests().is_empty());
+}
+
+#[test]
+fn over_tls_a_server_that_verifies_clients_takes_their_certificates() {
+    let (nats, tls) = NatsServer::start_tls(true);
+    let sink = Sink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let central = central_settings(dir.path(), &sink);
+    let (ca, cert, key) =
+        (tls.ca.to_str().unwrap(), tls.client_cert.to_str().unwrap(), tls.client_key.to_str().unwrap());
+    // Without a client certificate: refused, with the reason.
+    let (code, out, took) = send_once(dir.path(), &nats.tls_url(), &tls_ca_line(&tls));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(took < Duration::from_secs(5), "{took:?}\n{out}");
+    assert!(
+        out.contains(
+            "received fatal alert: CertificateRequired; the server wants a client certificate it trusts: set \
+             `tls_cert` and `tls_key`"
+        ),
+        "{out}"
+    );
+    let (code, err, _) = relay_exit(dir.path(), &central, &nats.tls_url(), &["--tls-ca", ca]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("the server wants a client certificate it trusts: pass `--tls-cert` and `--tls-key`"),
+        "{err}"
+    );
+    // With one: published and delivered.
+    let relay = Relay::start_env(
+        dir.path(),
+        &central,
+        &nats.tls_url(),
+        "CHAOS",
+        &["--tls-ca", ca, "--tls-cert", cert, "--tls-key", key],
+        &[],
+    );
+    let client = format!("    tls_cert: {cert}\n    tls_key: {key}\n");
+    let settings = runner_settings_url(dir.path(), "r1", &nats.tls_url(), &format!("{}{client}", tls_ca_line(&tls)));
+    runner(dir.path(), &settings, "r1", 2).join().unwrap();
+    let expected: BTreeSet<String> = made(dir.path(), &["r1"]).into_iter().collect();
+    assert_eq!(expected.len(), 2);
+    wait_for_all(&sink, &expected, Duration::from_secs(30), &|| relay.stderr());
 }

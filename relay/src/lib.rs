@@ -90,6 +90,9 @@ pub struct Config {
     pub auth: Auth,
     /// A PEM file of root certificates to trust for `tls://` servers (besides the system's).
     pub tls_ca: Option<std::path::PathBuf>,
+    /// A client certificate and its private key (PEM files), for servers that verify
+    /// clients (`--tlsverify`); implies TLS.
+    pub tls_client: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// How a relay authenticates to NATS.
@@ -125,6 +128,7 @@ impl Config {
             name: "notifier-relay".to_owned(),
             auth: Auth::None,
             tls_ca: None,
+            tls_client: None,
             stream,
         }
     }
@@ -208,12 +212,24 @@ pub async fn run(
     if let Some(ca) = &config.tls_ca {
         options = options.add_root_certificates(ca.clone()).require_tls(true);
     }
-    let client = options
-        .name(&config.name)
-        .connection_timeout(Duration::from_secs(5))
-        .connect(servers)
-        .await
-        .map_err(|e| RelayError::Connect { url: config.url.clone(), message: e.to_string() })?;
+    if let Some((cert, key)) = &config.tls_client {
+        options = options.add_client_certificate(cert.clone(), key.clone()).require_tls(true);
+    }
+    let client =
+        options.name(&config.name).connection_timeout(Duration::from_secs(5)).connect(servers).await.map_err(|e| {
+            let text = e.to_string();
+            let hint = match notifier_core::plugins::nats::TlsFailure::of(&text) {
+                Some(notifier_core::plugins::nats::TlsFailure::UntrustedServer) => {
+                    "; the server's TLS certificate is not trusted: pass `--tls-ca` with the PEM file of the CA \
+                     that signed it"
+                }
+                Some(notifier_core::plugins::nats::TlsFailure::ClientCertificate) => {
+                    "; the server wants a client certificate it trusts: pass `--tls-cert` and `--tls-key`"
+                }
+                None => "",
+            };
+            RelayError::Connect { url: config.url.clone(), message: format!("{text}{hint}") }
+        })?;
     let js = jetstream::new(client.clone());
     let stream = ensure_stream(&js, &config.stream, config.subjects.clone()).await?;
     ensure_dead_letter_stream(&js, &config).await?;

@@ -1349,6 +1349,18 @@ fn a_valid_nats_channel_keeps_its_retries() {
 }
 
 #[test]
+fn nats_file_keys_are_paths_not_plain_text_credentials() {
+    // `tls_key` names a PEM file: no `plain-text credential` warning (a `token` still gets one).
+    let text = nats(
+        "    url: tls://a:4222\n    subject: chaos.{event}\n    tls_ca: /etc/nats/ca.pem\n    \
+         tls_cert: /etc/nats/cert.pem\n    tls_key: /etc/nats/key.pem\n    creds: /etc/nats/user.creds\n",
+    );
+    clean(&text, &[]);
+    let c = clean(&nats("    url: nats://a\n    subject: s\n    token: abc\n"), &[Code::PlainTextSecret]);
+    assert_eq!(c.diagnostics.len(), 1, "{}", list(&c));
+}
+
+#[test]
 fn nats_required_keys() {
     let c = run(&nats("    subject: chaos.{event}\n"));
     let d = only(&c, Code::MissingPluginKey);

@@ -226,6 +226,12 @@ pub struct RelayArgs {
     /// A PEM file of root certificates to trust for TLS (besides the system's); implies TLS.
     #[arg(long, value_name = "FILE")]
     pub tls_ca: Option<PathBuf>,
+    /// A client certificate (PEM) for servers that verify clients; implies TLS.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Serve Prometheus metrics on http://ADDR/metrics.
     #[arg(long, value_name = "ADDR", value_parser = relay::parse_addr)]
     pub metrics: Option<std::net::SocketAddr>,

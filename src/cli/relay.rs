@@ -59,6 +59,7 @@ pub fn run(args: &RelayArgs, settings: &Path) -> u8 {
         _ => notifier_relay::Auth::None,
     };
     config.tls_ca = args.tls_ca.clone();
+    config.tls_client = args.tls_cert.clone().zip(args.tls_key.clone());
     match notifier_relay::run_until_signal(config, notifier.clone()) {
         Ok(_) => {
             let _ = notifier.shutdown(Duration::from_secs(1));

@@ -12,7 +12,7 @@ pub mod python;
 pub mod webhooks;
 
 pub use interpreter::python3;
-pub use nats::{NatsServer, nats_server};
+pub use nats::{NatsServer, TlsFiles, nats_server};
 pub use python::{ctk_chaos, ctk_python};
 
 use std::io::{BufRead, BufReader, Read, Write};

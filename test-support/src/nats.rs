@@ -7,7 +7,9 @@
 //!
 //! [`NatsServer::start`] runs one server on 127.0.0.1 (a free client port, file storage in
 //! a temporary directory); it is killed when dropped, and [`NatsServer::restart`] kills it
-//! (SIGKILL) and starts it again on the same port and store.
+//! (SIGKILL) and starts it again on the same port and store. [`NatsServer::start_tls`]
+//! runs one that requires TLS, with a certificate for 127.0.0.1 and `localhost` signed by
+//! a fresh test CA (and, if asked, verifies client certificates signed by that CA).
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -80,6 +82,55 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port on 127.0.0.1")
 }
 
+/// The PEM files of a TLS server's test CA and of a client certificate it signed, in the
+/// server's temporary directory (removed with the server).
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// The CA certificate (what clients must trust).
+    pub ca: PathBuf,
+    /// A client certificate signed by the CA (for `--tlsverify`).
+    pub client_cert: PathBuf,
+    /// Its private key (PKCS#8).
+    pub client_key: PathBuf,
+}
+
+/// A test CA, a server certificate for 127.0.0.1 and `localhost` and a client certificate,
+/// written as PEM files into `dir`: (CA, server certificate, server key, client files).
+fn tls_files(dir: &Path) -> (TlsFiles, PathBuf, PathBuf) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        KeyUsagePurpose,
+    };
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "notifier test CA");
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("a CA key")).expect("the test CA");
+    let leaf = |names: Vec<String>, usage: ExtendedKeyUsagePurpose, cn: &str| {
+        let mut params = CertificateParams::new(names).expect("certificate parameters");
+        params.distinguished_name.push(DnType::CommonName, cn);
+        params.extended_key_usages = vec![usage];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let key = KeyPair::generate().expect("a key");
+        let cert = params.signed_by(&key, &ca).expect("a certificate signed by the test CA");
+        (cert.pem(), key.serialize_pem())
+    };
+    let (server_cert, server_key) =
+        leaf(vec!["127.0.0.1".into(), "localhost".into()], ExtendedKeyUsagePurpose::ServerAuth, "127.0.0.1");
+    let (client_cert, client_key) = leaf(vec![], ExtendedKeyUsagePurpose::ClientAuth, "notifier test client");
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        path
+    };
+    let files = TlsFiles {
+        ca: write("ca.pem", &ca.pem()),
+        client_cert: write("client-cert.pem", &client_cert),
+        client_key: write("client-key.pem", &client_key),
+    };
+    (files, write("server-cert.pem", &server_cert), write("server-key.pem", &server_key))
+}
+
 /// One `nats-server -js` on 127.0.0.1, killed when dropped.
 pub struct NatsServer {
     child: Option<Child>,
@@ -107,6 +158,26 @@ impl NatsServer {
         server
     }
 
+    /// Like [`start`](NatsServer::start), requiring TLS on the client port, with a
+    /// certificate for 127.0.0.1 and `localhost` signed by a fresh test CA; with
+    /// `verify_clients`, clients must present a certificate signed by that CA
+    /// (`--tlsverify`). Returns the server and the PEM files.
+    pub fn start_tls(verify_clients: bool) -> (NatsServer, TlsFiles) {
+        let dir = TempDir::new();
+        let (files, cert, key) = tls_files(&dir.0);
+        let mut args: Vec<String> = ["--tls", "--tlscert", path_str(&cert), "--tlskey", path_str(&key)]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        if verify_clients {
+            args.extend(["--tlsverify".to_owned(), "--tlscacert".to_owned(), path_str(&files.ca).to_owned()]);
+        }
+        let store = dir.0.join("store");
+        let mut server = NatsServer { child: None, args, port: free_port(), store, _dir: dir };
+        server.spawn();
+        (server, files)
+    }
+
     fn spawn(&mut self) {
         let child = Command::new(nats_server())
             .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
@@ -128,6 +199,11 @@ impl NatsServer {
     /// `nats://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// `tls://127.0.0.1:<port>`.
+    pub fn tls_url(&self) -> String {
+        format!("tls://127.0.0.1:{}", self.port)
     }
 
     /// The client port.
@@ -154,6 +230,10 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 temporary path")
 }
 
 /// A temporary directory under the system's, removed when dropped.

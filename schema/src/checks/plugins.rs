@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use notifier_core::plugins::{BUILTINS, builtin};
+use notifier_core::plugins::{BUILTINS, builtin, nats};
 use notifier_core::redact::is_sensitive_name;
 
 use super::describe::{describe, describe_secret};
@@ -60,7 +60,11 @@ pub(super) fn check_plugin(ptr: &str, entry: &Map<String, Value>, r: &mut Report
     }
     // Plugin-specific keys: secrets in plain text, and what built-in plugins require.
     let interpreted = channel_keys("plugin").unwrap_or_default();
-    for (key, value) in entry.iter().filter(|(k, _)| !interpreted.contains(k)) {
+    // `notifier.nats` keys naming files (`tls_key: /etc/nats/key.pem`) are paths, not
+    // credentials.
+    let paths: &[&str] =
+        if entry.get("module").and_then(Value::as_str) == Some(nats::MODULE) { &nats::FILE_KEYS } else { &[] };
+    for (key, value) in entry.iter().filter(|(k, _)| !interpreted.contains(k) && !paths.contains(&k.as_str())) {
         let kp = format!("{ptr}/{}", escape_pointer(key));
         match value {
             Value::String(s) => {

@@ -84,6 +84,33 @@ pub const KEYS: [&str; 14] = [
     "options", "timeout", "retries",
 ];
 
+/// What a TLS handshake failure (in a connect error's text) means to the user, if it is
+/// one: the server's certificate is not trusted, or the server wants a client
+/// certificate. Neither goes away by trying again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsFailure {
+    /// The client does not trust the server's certificate (unknown CA, wrong name, expired).
+    UntrustedServer,
+    /// The server requires (or rejected) the client's certificate.
+    ClientCertificate,
+}
+
+impl TlsFailure {
+    /// Recognises the handshake errors of the NATS client (rustls) in `text`.
+    pub fn of(text: &str) -> Option<TlsFailure> {
+        if text.contains("invalid peer certificate") {
+            Some(TlsFailure::UntrustedServer)
+        } else if ["CertificateRequired", "BadCertificate", "UnknownCA", "CertificateUnknown"]
+            .iter()
+            .any(|alert| text.contains(&format!("received fatal alert: {alert}")))
+        {
+            Some(TlsFailure::ClientCertificate)
+        } else {
+            None
+        }
+    }
+}
+
 /// The default NATS client port.
 pub const DEFAULT_PORT: u16 = 4222;
 
@@ -336,6 +363,19 @@ mod tests {
     use super::*;
     use crate::event::Event;
     use serde_json::json;
+
+    #[test]
+    fn tls_failures_are_recognised_in_the_client_errors() {
+        assert_eq!(
+            TlsFailure::of("IO error: invalid peer certificate: UnknownIssuer"),
+            Some(TlsFailure::UntrustedServer)
+        );
+        assert_eq!(
+            TlsFailure::of("IO error: received fatal alert: CertificateRequired"),
+            Some(TlsFailure::ClientCertificate)
+        );
+        assert_eq!(TlsFailure::of("IO error: Connection refused (os error 111)"), None);
+    }
 
     #[test]
     fn subjects_render_their_placeholders() {

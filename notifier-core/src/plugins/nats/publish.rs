@@ -13,7 +13,7 @@ use async_nats::{ConnectErrorKind, ConnectOptions, ServerAddr};
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
-use super::{FORMATS, Subject, check_servers};
+use super::{FORMATS, Subject, TlsFailure, check_servers};
 use crate::body::Body;
 use crate::channel::{CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_RETRIES};
 use crate::envelope::Envelope;
@@ -169,9 +169,21 @@ impl Settings {
             // A publisher never reads its own messages.
             .no_echo();
         options.connect(self.servers.clone()).await.map_err(|e| {
-            let retryable =
-                matches!(e.kind(), ConnectErrorKind::TimedOut | ConnectErrorKind::Io | ConnectErrorKind::Dns);
-            Failure { message: format!("cannot connect to NATS: {e}"), retryable }
+            let text = e.to_string();
+            let hint = match TlsFailure::of(&text) {
+                Some(TlsFailure::UntrustedServer) => {
+                    "; the server's TLS certificate is not trusted: set `tls_ca` to the PEM file of the CA that \
+                     signed it"
+                }
+                Some(TlsFailure::ClientCertificate) => {
+                    "; the server wants a client certificate it trusts: set `tls_cert` and `tls_key`"
+                }
+                None => "",
+            };
+            // A TLS handshake failure is a setting to fix, not a network glitch.
+            let retryable = hint.is_empty()
+                && matches!(e.kind(), ConnectErrorKind::TimedOut | ConnectErrorKind::Io | ConnectErrorKind::Dns);
+            Failure { message: format!("cannot connect to NATS: {text}{hint}"), retryable }
         })
     }
 }
