@@ -155,7 +155,22 @@ step "cargo package --workspace (each crate built from its packaged sources)"
 # Built like the test suite's dependencies (the workspace's `[profile.dev.package."*"]
 # debug = false`, which the packaged library crates do not carry), so that the verification
 # reuses what `cargo test` built instead of building everything again with debug info.
-(cd "$tmp/clone" && CARGO_PROFILE_DEV_DEBUG=false cargo package --workspace --locked --quiet)
+# The verification takes our crates from a local registry under the target directory, and
+# cargo treats a registry crate of an unchanged version as unchanged: it neither unpacks
+# it again into $CARGO_HOME/registry/src nor rebuilds it. Drop what an earlier run left of
+# our crates there and in the target directory (the workspace's own builds share their
+# names), so a second run checks today's sources, not the ones of the first.
+(
+  cd "$tmp/clone"
+  packages=$(cargo metadata --no-deps --format-version 1 --locked |
+    "$python" -c 'import json, sys; print(" ".join(p["name"] + "-" + p["version"] for p in json.load(sys.stdin)["packages"]))')
+  for package in $packages; do
+    # Local registries (like the one `cargo package` makes) unpack into `-<hash>` directories.
+    rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/"$package"
+    cargo clean --quiet -p "${package%-*}"
+  done
+  CARGO_PROFILE_DEV_DEBUG=false cargo package --workspace --locked --quiet
+)
 took
 
 echo "== integrations ok ($((SECONDS - started)) s)"
