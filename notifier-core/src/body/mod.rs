@@ -300,13 +300,8 @@ impl Body {
     /// (a template error, a JSON body that does not parse).
     pub fn render(&self, envelope: &Arc<Envelope>) -> Result<Option<Vec<u8>>, RenderError> {
         let Some(c) = &self.inner else { return Ok(Some(envelope.to_wire_json())) };
-        let template =
-            c.env.get_template(NAME).map_err(|e| RenderError { message: describe_error(&e), range: e.range() })?;
-        let ctx = context::Ctx::new(envelope.clone(), c.options.clone());
-        let text = template.render(JValue::from_object(ctx)).map_err(|e| RenderError {
-            message: format!("the body template failed: {}", describe_error(&e)),
-            range: e.range(),
-        })?;
+        let (template, ctx) = c.prepare(envelope)?;
+        let text = template.render(ctx).map_err(|e| render_failed(&e))?;
         if text.trim().is_empty() {
             return Ok(None);
         }
@@ -333,13 +328,8 @@ impl Body {
     /// the mistake can be shown in the settings file. Slower than `render`.
     pub fn render_located(&self, envelope: &Arc<Envelope>) -> Result<Option<Vec<u8>>, RenderError> {
         let Some(c) = &self.inner else { return Ok(Some(envelope.to_wire_json())) };
-        let template =
-            c.env.get_template(NAME).map_err(|e| RenderError { message: describe_error(&e), range: e.range() })?;
-        let ctx = context::Ctx::new(envelope.clone(), c.options.clone());
-        let (text, spans) = template.render_with_spans(JValue::from_object(ctx)).map_err(|e| RenderError {
-            message: format!("the body template failed: {}", describe_error(&e)),
-            range: e.range(),
-        })?;
+        let (template, ctx) = c.prepare(envelope)?;
+        let (text, spans) = template.render_with_spans(ctx).map_err(|e| render_failed(&e))?;
         if text.trim().is_empty() {
             return Ok(None);
         }
@@ -366,6 +356,20 @@ impl Body {
         }
         Ok(Some(text.into_bytes()))
     }
+}
+
+impl Compiled {
+    /// The body template and the context it renders for `envelope` (both render paths).
+    fn prepare(&self, envelope: &Arc<Envelope>) -> Result<(minijinja::Template<'_, '_>, JValue), RenderError> {
+        let template =
+            self.env.get_template(NAME).map_err(|e| RenderError { message: describe_error(&e), range: e.range() })?;
+        Ok((template, JValue::from_object(context::Ctx::new(envelope.clone(), self.options.clone()))))
+    }
+}
+
+/// A template that failed while rendering, at the template range minijinja names.
+fn render_failed(e: &minijinja::Error) -> RenderError {
+    RenderError { message: format!("the body template failed: {}", describe_error(e)), range: e.range() }
 }
 
 /// minijinja's error as one line: its kind and detail, and the template line.
