@@ -466,3 +466,21 @@ fn overflowed_and_abandoned_notifications_stay_pending() {
     let full = entries.iter().filter(|e| e.last_error.as_deref().is_some_and(|r| r.contains("queue is full"))).count();
     assert_eq!(full, overflowed, "{entries:#?}");
 }
+
+#[test]
+fn a_skipped_channel_is_not_said_to_be_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start();
+    // A plugin nothing provides is skipped (never attempted); its neighbour delivers.
+    std::fs::write(
+        dir.path().join("settings.yaml"),
+        "notifications:\n  - type: plugin\n    module: nowhere.notification\n  - type: http\n    url: http://${SINK}/ok\n",
+    )
+    .unwrap();
+    let out = notifier(dir.path(), &up(&sink), &["send", "run-failed", "--payload", "{}"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("skipped"), "{}", text(&out));
+    assert!(!stderr.contains("kept in the outbox"), "{}", text(&out));
+    assert_eq!(sink.requests().len(), 1, "{}", text(&out));
+    assert!(pending(dir.path()).is_empty(), "{}", text(&out));
+}

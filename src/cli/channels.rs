@@ -98,8 +98,8 @@ impl Channels {
         settled
     }
 
-    /// After the summary: where failed deliveries went, when some failed and the outbox
-    /// is on.
+    /// After the summary: where failed deliveries went, when some attempt failed and the
+    /// outbox is on (a skipped channel is never attempted, so nothing of it is kept).
     pub fn outbox_hint(&self, failed: usize, err: &mut dyn std::io::Write) {
         if let (Channels::Loaded(_, Some(path)), true) = (self, failed > 0) {
             let _ = writeln!(

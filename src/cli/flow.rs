@@ -42,7 +42,7 @@ fn finish(cli: CliNotifier<'_>, delivery: &DeliveryArgs, log_file: Option<&PathB
         }
     }
     let _ = summary.print_always(&mut io::stderr(), log_file.map(PathBuf::as_path));
-    cli.channels.outbox_hint(summary.failed(), &mut io::stderr());
+    cli.channels.outbox_hint(summary.attempted_and_failed(), &mut io::stderr());
 }
 
 /// Like Chaos Toolkit: broken settings mean no notifications (said loudly), not no run.

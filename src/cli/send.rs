@@ -85,6 +85,6 @@ pub fn run(args: &SendArgs, settings: &Path, explicit: bool, log_file: Option<&P
     summary.add(event, outcomes);
     let _ = out.flush();
     let _ = summary.print(&mut io::stderr(), log_file.map(PathBuf::as_path));
-    channels.outbox_hint(summary.failed(), &mut io::stderr());
+    channels.outbox_hint(summary.attempted_and_failed(), &mut io::stderr());
     Ok(if summary.failed() > 0 { 1 } else { 0 })
 }

@@ -22,6 +22,12 @@ impl Summary {
         self.outcomes.iter().filter(|(_, o)| o.is_failure()).count()
     }
 
+    /// Notifications attempted and not delivered (skipped channels are not attempted):
+    /// the ones the outbox keeps.
+    pub fn attempted_and_failed(&self) -> usize {
+        self.outcomes.iter().filter(|(_, o)| matches!(o.outcome, Outcome::Failed { .. })).count()
+    }
+
     /// Channel/event pairs the filters let through.
     fn attempted(&self) -> usize {
         self.outcomes.iter().filter(|(_, o)| !matches!(o.outcome, Outcome::Filtered | Outcome::NoBody)).count()
